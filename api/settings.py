@@ -1,0 +1,131 @@
+"""Settings, read once from ``XHSZ_*`` environment variables (the README lists every one)."""
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from db.identity import LoginLimits
+
+VAR_DIR = Path("var")
+DEVELOPMENT, PRODUCTION = "development", "production"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the service refuses to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite+aiosqlite:///./{VAR_DIR}/xhsz.db"
+    storage_dir: Path = VAR_DIR / "attachments"
+    secret_key: str = field(default="", repr=False)
+    env: str = DEVELOPMENT
+    token_ttl: dt.timedelta = dt.timedelta(hours=8)
+    token_issuer: str = "xhsz"  # noqa: S105 (a name, not a secret)
+    token_audience: str = "xhsz-api"  # noqa: S105
+    database_pool_size: int = 10
+    max_file_bytes: int = 4 * 1024 * 1024
+    max_pdf_bytes: int = 300 * 1024
+    max_json_bytes: int = 1024 * 1024
+    multipart_margin_bytes: int = 64 * 1024
+    download_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    graphiql: bool = True
+    introspection: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        mode = reader.text("XHSZ_ENV", DEVELOPMENT)
+        if mode not in (DEVELOPMENT, PRODUCTION):
+            raise SettingsError(f"XHSZ_ENV must be {DEVELOPMENT} or {PRODUCTION}, not {mode!r}")
+        production = mode == PRODUCTION
+        secret = reader.text("XHSZ_SECRET_KEY", "")
+        if not secret:
+            if production:
+                raise SettingsError("XHSZ_SECRET_KEY is required when XHSZ_ENV=production")
+            secret = development_secret(VAR_DIR / "secret_key")
+        if len(secret) < 32:
+            raise SettingsError("XHSZ_SECRET_KEY must be at least 32 characters")
+        limits = LoginLimits(
+            max_failures_per_username=reader.integer("XHSZ_LOGIN_MAX_FAILURES", 5),
+            max_failures_per_client=reader.integer("XHSZ_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
+            window=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_WINDOW_SECONDS", 900)),
+            lockout=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_LOCKOUT_SECONDS", 900)),
+        )
+        return cls(
+            database_url=reader.text("XHSZ_DATABASE_URL", cls.database_url),
+            storage_dir=Path(reader.text("XHSZ_STORAGE_DIR", str(cls.storage_dir))),
+            secret_key=secret,
+            env=mode,
+            token_ttl=dt.timedelta(seconds=reader.integer("XHSZ_TOKEN_TTL_SECONDS", 8 * 3600)),
+            database_pool_size=reader.integer("XHSZ_DATABASE_POOL_SIZE", 10),
+            max_file_bytes=reader.integer("XHSZ_MAX_FILE_BYTES", cls.max_file_bytes),
+            max_pdf_bytes=reader.integer("XHSZ_MAX_PDF_BYTES", cls.max_pdf_bytes),
+            max_json_bytes=reader.integer("XHSZ_MAX_JSON_BYTES", cls.max_json_bytes),
+            download_url_ttl=dt.timedelta(
+                seconds=reader.integer("XHSZ_DOWNLOAD_URL_TTL_SECONDS", 300)
+            ),
+            login_limits=limits,
+            graphiql=reader.flag("XHSZ_GRAPHIQL", not production),
+            introspection=reader.flag("XHSZ_INTROSPECTION", not production),
+        )
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def text(self, name: str, default: str) -> str:
+        return self.environ.get(name, "").strip() or default
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(f"{name} must be positive")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.environ.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def development_secret(path: Path) -> str:
+    """A random secret made once and kept in ``path``, shared by every local worker.
+
+    Written to a temporary file and hard-linked into place, so that a worker starting at the same
+    moment either creates the file whole or reads the one another worker created.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()

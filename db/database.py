@@ -1,0 +1,82 @@
+"""Engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg), one code path for both.
+
+SQLite allows one writer at a time, and a transaction that starts reading and then writes can fail
+with "database is locked" instead of waiting. So on SQLite, write transactions begin with
+``BEGIN IMMEDIATE`` on a one-connection pool (writers queue in the process and wait on the file lock
+across processes), while readers use their own pool and see a WAL snapshot. On PostgreSQL both are
+the same engine.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    def __init__(self, url: str | URL, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            _create_parent_directory(self.url)
+            self.engine = _sqlite_engine(self.url, begin="BEGIN", echo=echo, pool_size=pool_size)
+            self.write_engine = _sqlite_engine(
+                self.url, begin="BEGIN IMMEDIATE", echo=echo, pool_size=1
+            )
+        else:
+            self.engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
+            )
+            self.write_engine = self.engine
+        self.reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        return (
+            (self.engine,) if self.write_engine is self.engine else (self.engine, self.write_engine)
+        )
+
+    async def dispose(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+
+def _create_parent_directory(url: URL) -> None:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_engine(url: URL, *, begin: str, echo: bool, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so that we can choose its kind (SQLAlchemy's recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode = WAL",
+            "synchronous = NORMAL",
+            "foreign_keys = ON",
+            f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine

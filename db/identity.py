@@ -1,0 +1,228 @@
+"""Enterprises, users, passwords and logins, with the lockout of SPEC §8 kept in the database."""
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from db import validation
+from db.errors import DomainError, ErrorCode, Problem
+from db.models import Enterprise, LoginFailure, User
+from db.status import Role
+
+USERNAME_MAX = 64
+ENTERPRISE_NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is calling: the user, their role and, for enterprise users, their enterprise."""
+
+    user_id: int
+    username: str
+    role: Role
+    enterprise_id: int | None = None
+    enterprise_uscc: str | None = None
+    enterprise_name: str | None = None
+
+    @property
+    def is_customs(self) -> bool:
+        return self.role is Role.CUSTOMS
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures_per_username: int = 5
+    max_failures_per_client: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginSuccess:
+    viewer: Viewer
+    token_version: int
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that both answers take as long."""
+    return _hasher().hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _viewer(user: User, enterprise: Enterprise | None) -> Viewer:
+    return Viewer(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        enterprise_id=enterprise.id if enterprise else None,
+        enterprise_uscc=enterprise.uscc if enterprise else None,
+        enterprise_name=enterprise.name if enterprise else None,
+    )
+
+
+async def ensure_enterprise(
+    *, session: AsyncSession, uscc: str, name: str, now: dt.datetime
+) -> int:
+    """The id of the enterprise with this USCC, created (or renamed) as needed."""
+    code = validation.uscc(uscc, ("uscc",))
+    label = validation.text(name, ("enterpriseName",), max_length=ENTERPRISE_NAME_MAX)
+    enterprise = await session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    if enterprise is None:
+        enterprise = Enterprise(uscc=code, name=label, created_at=now)
+        session.add(enterprise)
+    else:
+        enterprise.name = label
+    await session.flush()
+    return enterprise.id
+
+
+async def add_user(
+    *,
+    session: AsyncSession,
+    username: str,
+    password_hash: str,
+    role: Role,
+    enterprise_id: int | None,
+    now: dt.datetime,
+) -> int:
+    """Create a user; enterprise users belong to exactly one enterprise, customs users to none."""
+    name = validation.text(username, ("username",), max_length=USERNAME_MAX)
+    if (role is Role.ENTERPRISE) != (enterprise_id is not None):
+        raise DomainError.of(ErrorCode.INVALID_FORMAT, ("uscc",))
+    if await session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise DomainError.of(ErrorCode.INVALID_FORMAT, ("username",))
+    user = User(
+        username=name,
+        password_hash=password_hash,
+        role=role,
+        enterprise_id=enterprise_id,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user.id
+
+
+async def find_login(*, session: AsyncSession, username: str) -> LoginSuccess | None:
+    """The active user called ``username`` with its token version (for tokens issued by the CLI)."""
+    row = (
+        await session.execute(
+            select(User, Enterprise)
+            .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
+            .where(User.username == username, User.is_active)
+        )
+    ).first()
+    if row is None:
+        return None
+    user, enterprise = row[0], row[1]
+    return LoginSuccess(viewer=_viewer(user, enterprise), token_version=user.token_version)
+
+
+async def load_viewer(*, session: AsyncSession, user_id: int, token_version: int) -> Viewer | None:
+    """The viewer a token names, if the user is still active and the token not revoked."""
+    row = (
+        await session.execute(
+            select(User, Enterprise)
+            .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
+            .where(User.id == user_id, User.is_active, User.token_version == token_version)
+        )
+    ).first()
+    return _viewer(row[0], row[1]) if row else None
+
+
+async def _is_locked(
+    session: AsyncSession,
+    column: InstrumentedAttribute[str],
+    key: str,
+    *,
+    limit: int,
+    limits: LoginLimits,
+    now: dt.datetime,
+) -> bool:
+    """True when ``limit`` failures fell within one window that ended less than a lockout ago."""
+    recent = (
+        await session.scalars(
+            select(LoginFailure.at)
+            .where(column == key, LoginFailure.at > now - limits.window - limits.lockout)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        )
+    ).all()
+    if len(recent) < limit:
+        return False
+    newest, oldest = recent[0], recent[-1]
+    return newest - oldest <= limits.window and now < newest + limits.lockout
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    username: str,
+    password: str,
+    client: str,
+    limits: LoginLimits,
+    now: dt.datetime,
+) -> LoginSuccess | Problem:
+    """Check a password, recording failures; the caller commits even when this refuses."""
+    locked = await _is_locked(
+        session,
+        LoginFailure.username,
+        username,
+        limit=limits.max_failures_per_username,
+        limits=limits,
+        now=now,
+    ) or await _is_locked(
+        session,
+        LoginFailure.client,
+        client,
+        limit=limits.max_failures_per_client,
+        limits=limits,
+        now=now,
+    )
+    if locked:
+        return Problem(ErrorCode.TOO_MANY_ATTEMPTS)
+    found = (
+        await session.execute(
+            select(User, Enterprise)
+            .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
+            .where(User.username == username)
+        )
+    ).first()
+    user, enterprise = (found[0], found[1]) if found else (None, None)
+    password_ok = _verify(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not password_ok or not user.is_active:
+        session.add(LoginFailure(username=username[:USERNAME_MAX], client=client[:64], at=now))
+        return Problem(ErrorCode.INVALID_CREDENTIALS)
+    await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return LoginSuccess(viewer=_viewer(user, enterprise), token_version=user.token_version)
+
+
+async def prune_login_failures(
+    *, session: AsyncSession, limits: LoginLimits, now: dt.datetime
+) -> int:
+    """Forget failures too old to matter for any lockout; returns how many."""
+    cutoff = now - limits.window - limits.lockout
+    result = await session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,56 @@
+"""Reads, always scoped to what the viewer may see (the only place tenant scoping is written)."""
+
+from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, raiseload, selectinload
+
+from db.identity import Viewer
+from db.models import Attachment, Coordination, Enterprise
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """Customs see every request; an enterprise user only their enterprise's. Deleted: nobody."""
+    scope = true() if viewer.is_customs else Coordination.enterprise_id == viewer.enterprise_id
+    return Coordination.deleted_at.is_(None) & scope
+
+
+def with_details(statement: Select[Coordination]) -> Select[Coordination]:
+    """Load what a coordination node shows in a constant number of statements (fresh from the
+    database even when the session holds an older copy, e.g. after a guarded UPDATE)."""
+    return statement.options(
+        joinedload(Coordination.enterprise),
+        selectinload(Coordination.attachments),
+        selectinload(Coordination.history),
+        raiseload("*"),
+    ).execution_options(populate_existing=True)
+
+
+async def get_coordination(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    coordination_id: int | None = None,
+    coordination_no: str | None = None,
+) -> Coordination | None:
+    """One request with its details, or None when it is missing or not the viewer's to see."""
+    statement = select(Coordination).where(visible_to(viewer))
+    if coordination_id is not None:
+        statement = statement.where(Coordination.id == coordination_id)
+    if coordination_no is not None:
+        statement = statement.where(Coordination.coordination_no == coordination_no.strip().upper())
+    return await session.scalar(with_details(statement))
+
+
+async def get_attachment(
+    session: AsyncSession, viewer: Viewer, attachment_id: int
+) -> Attachment | None:
+    """An attachment of a request the viewer may see."""
+    return await session.scalar(
+        select(Attachment)
+        .join(Coordination, Attachment.coordination_id == Coordination.id)
+        .where(Attachment.id == attachment_id, visible_to(viewer))
+    )
+
+
+async def get_enterprise(session: AsyncSession, enterprise_id: int) -> Enterprise | None:
+    return await session.get(Enterprise, enterprise_id)

@@ -1,0 +1,101 @@
+"""The typed per-request context: who is calling, in which language, and access to the database.
+
+Strawberry resolves sibling fields concurrently, and an ``AsyncSession`` must not be used by two
+coroutines at once. So every use of the database gets its own short session, and a per-request lock
+makes those uses take turns: a request holds at most one connection, and only while it reads.
+"""
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.settings import Settings
+from api.tokens import Tokens
+from db import identity
+from db.clock import utcnow
+from db.database import Database
+from db.identity import Viewer
+from schema.messages import Language
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+class Unauthenticated(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__("Authentication required.", extensions={"code": UNAUTHENTICATED})
+
+
+class BadUserInput(GraphQLError):
+    """A query argument out of its range (mutations report problems in their payload instead)."""
+
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message, extensions={"code": BAD_USER_INPUT, "argument": argument})
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response | Any
+    database: Database
+    settings: Settings
+    tokens: Tokens
+    language: Language
+    now: dt.datetime = field(default_factory=utcnow)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _viewer: Viewer | None = None
+    _viewer_loaded: bool = False
+
+    @property
+    def client(self) -> str:
+        return self.request.client.host if self.request.client else "unknown"
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; build what you return inside the block (objects expire after)."""
+        async with self._lock, self.database.reader() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for one mutation: committed when the block ends, rolled back on error."""
+        async with self._lock, self.database.writer() as session, session.begin():
+            yield session
+
+    def bearer_token(self) -> str | None:
+        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    async def viewer(self) -> Viewer | None:
+        """The user the bearer token names, loaded once per request (None without a valid one)."""
+        async with self._viewer_lock:
+            if not self._viewer_loaded:
+                claims = self.tokens.read(token) if (token := self.bearer_token()) else None
+                if claims is not None:
+                    async with self.reading() as session:
+                        self._viewer = await identity.load_viewer(
+                            session=session,
+                            user_id=claims.user_id,
+                            token_version=claims.token_version,
+                        )
+                self._viewer_loaded = True
+        return self._viewer
+
+    async def require_viewer(self) -> Viewer:
+        """The authenticated viewer; a GraphQL error ``UNAUTHENTICATED`` otherwise."""
+        viewer = await self.viewer()
+        if viewer is None:
+            raise Unauthenticated()
+        return viewer

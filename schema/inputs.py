@@ -1,0 +1,48 @@
+"""Mutation inputs. Form fields are nullable so that a missing one comes back as a typed
+``REQUIRED`` error on its field (like the seed's red hints), never as a GraphQL validation error.
+"""
+
+import strawberry
+
+from db.coordinations import CoordinationForm
+from db.models import CoordinationType
+
+
+@strawberry.input(description="The whole 暂存 form: a save replaces it, it does not patch it.")
+class SaveCoordinationInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Omit to create a request; give it to update one."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="The version you read; a stale one is VERSION_CONFLICT."
+    )
+    type: CoordinationType | None = strawberry.field(
+        default=None, description="Required to create; on update omit it or repeat the stored one."
+    )
+    certificate_no: str | None = None
+    agreement_code: str | None = None
+    export_declaration_no: str | None = None
+    import_declaration_no: str | None = None
+    import_country_code: str | None = None
+    import_port_code: str | None = None
+    approved_exporter_no: str | None = None
+    ruling_no: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    reason: str | None = None
+
+    def form(self) -> CoordinationForm:
+        return CoordinationForm(
+            type=self.type,
+            certificate_no=self.certificate_no,
+            agreement_code=self.agreement_code,
+            export_declaration_no=self.export_declaration_no,
+            import_declaration_no=self.import_declaration_no,
+            import_country_code=self.import_country_code,
+            import_port_code=self.import_port_code,
+            approved_exporter_no=self.approved_exporter_no,
+            ruling_no=self.ruling_no,
+            contact_name=self.contact_name,
+            contact_phone=self.contact_phone,
+            reason=self.reason,
+        )

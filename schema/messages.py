@@ -1,0 +1,186 @@
+"""What the client reads: error and outcome messages, status labels and field labels, in Chinese
+(the default) and English (``Accept-Language: en``). Codes never change with the language.
+"""
+
+import enum
+from collections.abc import Mapping
+
+from db.errors import ErrorCode, Problem
+from db.status import Status
+
+
+class Language(enum.Enum):
+    ZH = "zh"
+    EN = "en"
+
+    @classmethod
+    def from_accept_language(cls, header: str | None) -> "Language":
+        """The preferred of the languages we speak, by q-value; Chinese when nothing matches."""
+        best: tuple[float, Language] = (0.0, cls.ZH)
+        for position, part in enumerate((header or "").split(",")):
+            tag, _, parameters = part.strip().partition(";")
+            quality = 1.0
+            if parameters.strip().startswith("q="):
+                try:
+                    quality = float(parameters.strip()[2:])
+                except ValueError:
+                    continue
+            primary = tag.strip().lower().split("-")[0]
+            language = {"zh": cls.ZH, "en": cls.EN}.get(primary)
+            # An earlier entry wins a tie, as the header lists preferences in order.
+            score = quality - position * 1e-6
+            if language is not None and score > best[0]:
+                best = (score, language)
+        return best[1]
+
+
+Text = tuple[str, str]  # (Chinese, English)
+
+STATUS_LABELS: dict[Status, Text] = {
+    Status.DRAFT: ("暂存", "Draft"),
+    Status.PENDING: ("待办", "Pending"),
+    Status.WITHDRAWN: ("已撤回", "Withdrawn"),
+    Status.RECEIPT_FAILED: ("海关接收失败", "Customs receipt failed"),
+    Status.RETURNED: ("退回", "Returned"),
+    Status.ACCEPTED: ("已受理", "Accepted"),
+    Status.CONCLUDED: ("已办结", "Concluded"),
+}
+
+FIELD_LABELS: dict[str, Text] = {
+    "type": ("协调单类型", "Request type"),
+    "certificateNo": ("原产地证书号/原产地声明编号", "Certificate or declaration number"),
+    "agreementCode": ("优惠贸易协定代码", "Trade agreement"),
+    "exportDeclarationNo": ("出口报关单号", "Export declaration number"),
+    "importDeclarationNo": ("进口报关单号", "Import declaration number"),
+    "importCountryCode": ("进口国家/地区", "Importing country or region"),
+    "importPortCode": ("进口国家/地区口岸", "Port of importation"),
+    "approvedExporterNo": ("经核准出口商编号", "Approved exporter number"),
+    "rulingNo": ("行政裁定/预裁定编号", "Ruling or advance ruling number"),
+    "contactName": ("联系人", "Contact name"),
+    "contactPhone": ("联系电话", "Contact phone"),
+    "reason": ("申请事由", "Reason"),
+    "remark": ("意见", "Remark"),
+    "file": ("附件", "File"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+}
+
+ERROR_MESSAGES: dict[ErrorCode, Text] = {
+    ErrorCode.REQUIRED: ("{label}不能为空", "{label} is required"),
+    ErrorCode.INVALID_FORMAT: ("{label}格式不正确", "{label} is not in a valid format"),
+    ErrorCode.TOO_LONG: (
+        "{label}不能超过{max}个字符",
+        "{label} must be at most {max} characters",
+    ),
+    ErrorCode.UNKNOWN_AGREEMENT: ("优惠贸易协定代码不存在", "Unknown trade agreement code"),
+    ErrorCode.AGREEMENT_MISMATCH: (
+        "优惠贸易协定与证书申请系统中的证书不一致",
+        "The trade agreement differs from the certificate's agreement in the registry",
+    ),
+    ErrorCode.UNKNOWN_COUNTRY: ("进口国家/地区代码不存在", "Unknown country code"),
+    ErrorCode.COUNTRY_NOT_IN_AGREEMENT: (
+        "进口国家/地区不是该优惠贸易协定的成员",
+        "The importing country is not a party to the trade agreement",
+    ),
+    ErrorCode.UNKNOWN_PORT: (
+        "该进口国家/地区没有此口岸",
+        "The port is not a port of the importing country",
+    ),
+    ErrorCode.NOT_FOUND: ("记录不存在", "Not found"),
+    ErrorCode.INVALID_STATUS: (
+        "当前状态不允许此操作",
+        "This action is not allowed in the request's current status",
+    ),
+    ErrorCode.VERSION_CONFLICT: (
+        "数据已被修改，请刷新后重试",
+        "The request was changed by someone else; reload it and try again",
+    ),
+    ErrorCode.ATTACHMENT_REQUIRED: (
+        "请上传{label}附件",
+        "Please upload the {label} attachment",
+    ),
+    ErrorCode.SLOT_OCCUPIED: (
+        "该附件已上传，如需更换请先删除",
+        "This slot already holds a file; delete it first to replace it",
+    ),
+    ErrorCode.FILE_TOO_LARGE: ("附件大小不能超过4M", "Files must not exceed 4 MB"),
+    ErrorCode.PDF_TOO_LARGE: (
+        "PDF附件大小不能超过300K，请压缩后重新上传",
+        "PDF files must not exceed 300 KB; please compress it and upload again",
+    ),
+    ErrorCode.FILE_TYPE_NOT_ALLOWED: (
+        "附件只能是PDF、JPG或PNG格式",
+        "Only PDF, JPEG and PNG files are allowed",
+    ),
+    ErrorCode.EMPTY_FILE: ("附件不能为空文件", "The file is empty"),
+    ErrorCode.CERTIFICATE_ENTERPRISE_MISMATCH: (
+        "企业填写证书有误",
+        "The certificate is not one of your enterprise's certificates",
+    ),
+    ErrorCode.CERTIFICATE_TYPE_MISMATCH: (
+        "证书类型与协调单类型不一致",
+        "The certificate's kind does not match the request type",
+    ),
+    ErrorCode.CERTIFICATE_NOT_LINKED: (
+        "提交失败：出口报关单号未与证书号关联，请进入证书申请系统进行关联操作",
+        "Submission failed: the export declaration is not linked to the certificate; link it in "
+        "the certificate application system",
+    ),
+    ErrorCode.DUPLICATE_ACTIVE_REQUEST: (
+        "该证书和出口报关单已有正在办理的协调申请",
+        "An active request for this certificate and export declaration already exists",
+    ),
+    ErrorCode.FORBIDDEN: ("无权进行此操作", "You are not allowed to do this"),
+    ErrorCode.INVALID_CREDENTIALS: ("用户名或密码错误", "Wrong username or password"),
+    ErrorCode.TOO_MANY_ATTEMPTS: (
+        "登录失败次数过多，请{minutes}分钟后再试",
+        "Too many failed logins; try again in {minutes} minutes",
+    ),
+}
+
+SLOT_LABELS: dict[str, Text] = {
+    "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
+    "IMPORT_DECLARATION": ("进口报关单", "import declaration"),
+    "OTHER_1": ("其他1", "other 1"),
+    "OTHER_2": ("其他2", "other 2"),
+}
+
+
+class Outcome(enum.Enum):
+    """What a mutation did, with its success and failure messages (the seed's wording)."""
+
+    LOGIN = ("登录成功", "Logged in", "登录失败", "Login failed")
+    SAVE = ("暂存成功", "Saved", "暂存失败", "Saving failed")
+    SUBMIT = ("申报成功", "Submitted", "申报失败", "Submission failed")
+    WITHDRAW = ("撤回成功", "Withdrawn", "撤回失败", "Withdrawal failed")
+    DELETE = ("删除成功", "Deleted", "删除失败", "Deletion failed")
+    UPLOAD = ("上传成功", "Uploaded", "上传失败", "Upload failed")
+    RECORD_RECEIPT = ("操作成功", "Recorded", "操作失败", "Recording failed")
+
+    def message(self, language: "Language", *, success: bool) -> str:
+        zh_ok, en_ok, zh_failed, en_failed = self.value
+        if success:
+            return zh_ok if language is Language.ZH else en_ok
+        return zh_failed if language is Language.ZH else en_failed
+
+
+def pick(text: Text, language: Language) -> str:
+    return text[0] if language is Language.ZH else text[1]
+
+
+def error_message(problem: Problem, field_name: str | None, language: Language) -> str:
+    params: dict[str, object] = {"label": "", **problem.params}
+    if field_name in FIELD_LABELS:
+        params["label"] = pick(FIELD_LABELS[field_name], language)
+    slot = problem.params.get("slot")
+    if isinstance(slot, str) and slot in SLOT_LABELS:
+        params["label"] = pick(SLOT_LABELS[slot], language)
+    return pick(ERROR_MESSAGES[problem.code], language).format_map(_Defaults(params))
+
+
+class _Defaults(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+    def __init__(self, values: Mapping[str, object]) -> None:
+        super().__init__(values)

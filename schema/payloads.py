@@ -1,0 +1,110 @@
+"""Mutation payloads ``{ coordination, message, errors }`` and the one place that runs a mutation:
+authenticate, check the role, run the service in one transaction, and turn a ``DomainError`` into
+typed ``UserError``s in the caller's language.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from db import queries
+from db.errors import DomainError, ErrorCode, FieldPath, Problem
+from db.identity import Viewer
+from db.status import Role
+from schema import types
+from schema.context import Context
+from schema.messages import Language, Outcome, error_message
+
+strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+@strawberry.type(description="A refusal: which argument it concerns, a stable code, a message.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='The path from the mutation\'s arguments, e.g. ["input", "contactPhone"].'
+    )
+    code: ErrorCode
+    message: str
+
+
+@strawberry.type
+class CoordinationPayload:
+    coordination: types.CoordinationRequest | None
+    message: str
+    errors: list[UserError]
+
+
+@strawberry.type
+class SaveCoordinationPayload(CoordinationPayload):
+    pass
+
+
+def user_errors(
+    problems: tuple[Problem, ...], prefix: FieldPath, language: Language
+) -> list[UserError]:
+    result = []
+    for problem in problems:
+        path = [to_camel_case(part) for part in problem.field] if problem.field else None
+        result.append(
+            UserError(
+                field=[*prefix, *path] if path else None,
+                code=problem.code,
+                message=error_message(problem, path[-1] if path else None, language),
+            )
+        )
+    return result
+
+
+P = TypeVar("P", bound=CoordinationPayload)
+Change = Callable[[AsyncSession, Viewer], Awaitable[int | None]]
+
+
+async def change_coordination(
+    info: Info[Context, None],
+    *,
+    payload: type[P],
+    outcome: Outcome,
+    role: Role,
+    prefix: FieldPath,
+    change: Change,
+) -> P:
+    """Run ``change`` (returning the id of the request to show) as one mutation."""
+    context = info.context
+    viewer = await context.require_viewer()
+    if viewer.role is not role:
+        return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
+    presentation = types.Presentation(role=viewer.role, language=context.language)
+    try:
+        async with context.transaction() as session:
+            coordination_id = await change(session, viewer)
+            row = (
+                await queries.get_coordination(session, viewer, coordination_id=coordination_id)
+                if coordination_id is not None
+                else None
+            )
+            node = types.coordination(row, presentation) if row else None
+    except DomainError as error:
+        return _refused(payload, outcome, error.problems, prefix, context)
+    return payload(
+        coordination=node,
+        message=outcome.message(context.language, success=True),
+        errors=[],
+    )
+
+
+def _refused(
+    payload: type[P],
+    outcome: Outcome,
+    problems: tuple[Problem, ...],
+    prefix: FieldPath,
+    context: Context,
+) -> P:
+    return payload(
+        coordination=None,
+        message=outcome.message(context.language, success=False),
+        errors=user_errors(problems, prefix, context.language),
+    )

@@ -1,0 +1,104 @@
+"""The ``xhsz`` command line, run as a user runs it (a subprocess on the test database)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.settings import Settings
+from tests.support import Api, Factory, new_uscc
+
+XHSZ = str(Path(sys.executable).with_name("xhsz"))
+ROOT = Path(__file__).parents[2]
+
+
+def run(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "XHSZ_DATABASE_URL": settings.database_url,
+        "XHSZ_SECRET_KEY": settings.secret_key,
+    }
+    return subprocess.run(
+        [XHSZ, *arguments], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_user_add_and_token_give_a_working_bearer_token(
+    api: Api, factory: Factory, settings: Settings
+) -> None:
+    uscc = new_uscc()
+    added = run(
+        settings,
+        "user",
+        "add",
+        "cli-user",
+        "--password",
+        "pw-123456",
+        "--role",
+        "enterprise",
+        "--uscc",
+        uscc,
+        "--enterprise-name",
+        "命令行测试有限公司",
+    )
+    assert added.returncode == 0, added.stderr
+    issued = run(settings, "token", "cli-user")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    assert token.count(".") == 2, "a JWT"
+    assert issued.stdout == token + "\n", "prints the token only"
+
+    me = await api.data(
+        "{ viewer { username role enterprise { uscc name } } }",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert me["viewer"] == {
+        "username": "cli-user",
+        "role": "ENTERPRISE",
+        "enterprise": {"uscc": uscc, "name": "命令行测试有限公司"},
+    }
+    logged_in = await api.data(
+        'mutation { login(username: "cli-user", password: "pw-123456") { errors { code } } }'
+    )
+    assert logged_in["login"]["errors"] == []
+
+
+async def test_customs_user_add(api: Api, factory: Factory, settings: Settings) -> None:
+    added = run(settings, "user", "add", "officer", "--password", "pw-123456", "--role", "customs")
+    assert added.returncode == 0, added.stderr
+    token = run(settings, "token", "officer").stdout.strip()
+    me = await api.data("{ viewer { role } }", headers={"Authorization": f"Bearer {token}"})
+    assert me["viewer"] == {"role": "CUSTOMS"}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("--role", "enterprise", "--uscc", "91350100M000100Y44", "--enterprise-name", "坏代码公司"),
+        ("--role", "enterprise"),
+        ("--role", "customs", "--uscc", "91350100M000100Y43", "--enterprise-name", "X"),
+    ],
+    ids=["bad-check-character", "missing-enterprise", "customs-with-enterprise"],
+)
+async def test_user_add_refuses_bad_input(
+    factory: Factory, settings: Settings, arguments: tuple[str, ...]
+) -> None:
+    result = run(settings, "user", "add", "someone", "--password", "pw", *arguments)
+    assert result.returncode != 0
+    assert "error" in result.stderr.lower()
+    assert run(settings, "token", "someone").returncode == 1
+
+
+async def test_token_for_an_unknown_user_fails(factory: Factory, settings: Settings) -> None:
+    result = run(settings, "token", "nobody")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "nobody" in result.stderr
+
+
+def test_export_schema_prints_the_committed_snapshot(settings: Settings) -> None:
+    result = run(settings, "export-schema")
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schema.graphql").read_text(encoding="utf-8")

@@ -1,0 +1,75 @@
+"""Settings come from XHSZ_* variables with safe defaults; production refuses unsafe ones."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from api.settings import Settings, SettingsError, development_secret
+
+SECRET = "s" * 40
+
+
+def test_defaults_are_the_embedded_development_setup() -> None:
+    settings = Settings.from_env({"XHSZ_SECRET_KEY": SECRET})
+    assert settings.database_url == "sqlite+aiosqlite:///./var/xhsz.db"
+    assert settings.storage_dir == Path("var/attachments")
+    assert settings.env == "development"
+    assert settings.graphiql
+    assert settings.introspection
+    assert settings.max_file_bytes == 4_194_304
+    assert settings.max_pdf_bytes == 307_200
+    assert settings.login_limits.max_failures_per_username == 5
+    assert settings.login_limits.lockout == dt.timedelta(minutes=15)
+
+
+def test_every_setting_is_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "XHSZ_DATABASE_URL": "postgresql+asyncpg://postgres@db/xhsz",
+            "XHSZ_STORAGE_DIR": "/srv/files",
+            "XHSZ_SECRET_KEY": SECRET,
+            "XHSZ_ENV": "production",
+            "XHSZ_TOKEN_TTL_SECONDS": "60",
+            "XHSZ_MAX_FILE_BYTES": "1000",
+            "XHSZ_MAX_PDF_BYTES": "500",
+            "XHSZ_LOGIN_MAX_FAILURES": "3",
+            "XHSZ_LOGIN_LOCKOUT_SECONDS": "30",
+            "XHSZ_GRAPHIQL": "true",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://postgres@db/xhsz"
+    assert settings.storage_dir == Path("/srv/files")
+    assert settings.is_production
+    assert settings.token_ttl == dt.timedelta(seconds=60)
+    assert (settings.max_file_bytes, settings.max_pdf_bytes) == (1000, 500)
+    assert settings.login_limits.max_failures_per_username == 3
+    assert settings.login_limits.lockout == dt.timedelta(seconds=30)
+    assert settings.graphiql is True
+    assert settings.introspection is False, "off by default in production"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"XHSZ_ENV": "production"}, "XHSZ_SECRET_KEY is required"),
+        ({"XHSZ_ENV": "staging", "XHSZ_SECRET_KEY": SECRET}, "XHSZ_ENV"),
+        ({"XHSZ_SECRET_KEY": "short"}, "at least 32"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_FILE_BYTES": "4M"}, "whole number"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_FILE_BYTES": "0"}, "positive"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_GRAPHIQL": "maybe"}, "true or false"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
+
+
+def test_development_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "secret_key"
+    first = development_secret(path)
+    assert len(first) >= 32
+    assert development_secret(path) == first
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]

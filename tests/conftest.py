@@ -1,0 +1,126 @@
+"""Test harness: the real app over HTTP (httpx's ASGI transport) on a real database.
+
+``XHSZ_TEST_BACKEND=sqlite`` (default) uses a fresh SQLite file; ``postgresql`` creates a database
+of its own on ``XHSZ_TEST_POSTGRES`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432``) and
+drops it afterwards. The schema is migrated once per run; every test starts from empty tables.
+"""
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import Settings
+from db.database import Database
+from db.migrate import upgrade
+from db.models import Base
+from tests.support import Api, Factory
+
+BACKEND = os.environ.get("XHSZ_TEST_BACKEND", "sqlite")
+POSTGRES_SERVER = os.environ.get(
+    "XHSZ_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432"
+)
+
+
+def pytest_report_header() -> str:
+    return f"xhsz backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="needs PostgreSQL (XHSZ_TEST_BACKEND=postgresql)")
+    for item in items:
+        if BACKEND != "postgresql" and "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(
+        make_url(POSTGRES_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'xhsz.db'}"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"XHSZ_TEST_BACKEND must be sqlite or postgresql, not {BACKEND}")
+    name = f"xhsz_test_{os.getpid()}_{secrets.token_hex(4)}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def storage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("attachments")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, storage_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        storage_dir=storage_dir,
+        secret_key=secrets.token_urlsafe(48),
+        database_pool_size=20,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    await upgrade(application.state.database)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def database(app: Starlette) -> Database:
+    database: Database = app.state.database
+    return database
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables(request: pytest.FixtureRequest) -> None:
+    """Every test that touches the app starts from empty tables."""
+    if "app" not in request.fixturenames:
+        return
+    database: Database = request.getfixturevalue("database")
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with database.write_engine.begin() as connection:
+        if database.is_sqlite:
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
+        else:
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://xhsz.test") as http:
+        yield http
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def factory(app: Starlette, api: Api) -> Factory:
+    return Factory(app, api)
