@@ -1,15 +1,23 @@
-"""The GraphQL contract: types, inputs, queries and mutations, built into one schema."""
+"""The GraphQL contract: types, inputs, queries and mutations, built into one schema.
+
+Each domain module contributes its own ``…Query`` and ``…Mutation`` types; they are merged here.
+"""
 
 import strawberry
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
-from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from schema import types
+from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import is_client_error
-from schema.mutations import Mutation
-from schema.queries import Query
+from schema.identity import IdentityMutation, IdentityQuery
+from schema.nodes import NodeQuery
+from schema.reference import ReferenceQuery
 
 CACHE_SIZE = 1024
+
+Query = merge_types("Query", (IdentityQuery, NodeQuery, CoordinationQuery, ReferenceQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation))
 
 
 def build_schema() -> strawberry.Schema:
@@ -28,5 +36,4 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=CACHE_SIZE),
             lambda: MaskErrors(should_mask_error=lambda error: not is_client_error(error)),
         ],
-        config=StrawberryConfig(),
     )

@@ -24,6 +24,7 @@ from db.clock import utcnow
 from db.database import Database
 from db.identity import Viewer
 from schema.messages import Language
+from schema.presentation import Presentation
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -54,6 +55,9 @@ class Context:
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: Viewer | None = None
     _viewer_loaded: bool = False
+
+    def presentation(self, viewer: Viewer) -> Presentation:
+        return Presentation(role=viewer.role, language=self.language)
 
     @property
     def client(self) -> str:

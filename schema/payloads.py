@@ -77,7 +77,7 @@ async def change_coordination(
     viewer = await context.require_viewer()
     if viewer.role is not role:
         return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
-    presentation = types.Presentation(role=viewer.role, language=context.language)
+    presentation = context.presentation(viewer)
     try:
         async with context.transaction() as session:
             coordination_id = await change(session, viewer)

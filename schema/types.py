@@ -6,7 +6,6 @@ union member is simply the Python class of the object.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, TypedDict
 
@@ -17,7 +16,8 @@ from db.identity import Viewer as ViewerData
 from db.models import AttachmentSlot, CertificateKind, CoordinationType
 from db.status import Action, Role, Status, allowed_actions
 from schema import ids
-from schema.messages import STATUS_LABELS, Language, pick
+from schema.messages import STATUS_LABELS, pick
+from schema.presentation import Presentation
 
 # The domain's enums are the GraphQL enums; registering them here gives them their GraphQL names.
 strawberry.enum(Status, name="CoordinationStatus")
@@ -190,14 +190,6 @@ OBJECT_TYPES: dict[CoordinationType, type[Coordination]] = {
     CoordinationType.CCPIT_CERTIFICATE: CcpitCertificateRequest,
 }
 COORDINATION_TYPE_NAMES = frozenset(cls.__name__ for cls in OBJECT_TYPES.values())
-
-
-@dataclass(frozen=True)
-class Presentation:
-    """What shapes an object for this request: the viewer's role and language."""
-
-    role: Role
-    language: Language
 
 
 # Reference objects are immutable, so each is built once per process and shared by every request.

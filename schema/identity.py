@@ -1,4 +1,4 @@
-"""The ``login`` mutation: a bearer token for a username and password."""
+"""Who is calling: ``viewer``, and ``login`` for a bearer token."""
 
 import datetime as dt
 
@@ -22,7 +22,7 @@ class LoginPayload:
     errors: list[UserError]
 
 
-async def login(info: Info[Context, None], username: str, password: str) -> LoginPayload:
+async def _login(info: Info[Context, None], username: str, password: str) -> LoginPayload:
     context = info.context
     limits = context.settings.login_limits
     async with context.transaction() as session:
@@ -54,3 +54,15 @@ async def login(info: Info[Context, None], username: str, password: str) -> Logi
         message=Outcome.LOGIN.message(context.language, success=True),
         errors=[],
     )
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The logged-in user.")
+    async def viewer(self, info: Info[Context, None]) -> Viewer:
+        return Viewer.of(await info.context.require_viewer())
+
+
+@strawberry.type
+class IdentityMutation:
+    login = strawberry.mutation(resolver=_login, description="Log in; returns a bearer token.")

@@ -1,0 +1,29 @@
+"""``node(id)``: any object by its Relay global ID, null when missing or not the viewer's."""
+
+import strawberry
+from strawberry.types import Info
+
+from db import queries
+from schema import ids, types
+from schema.context import Context
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global ID; null if missing or not yours.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> types.Node | None:
+        viewer = await info.context.require_viewer()
+        decoded = ids.decode(id)
+        if decoded is None:
+            return None
+        type_name, pk = decoded
+        presentation = info.context.presentation(viewer)
+        async with info.context.reading() as session:
+            if type_name in types.COORDINATION_TYPE_NAMES:
+                row = await queries.get_coordination(session, viewer, coordination_id=pk)
+                node = types.coordination(row, presentation) if row else None
+                return node if type(node).__name__ == type_name else None
+            if type_name == types.Attachment.__name__:
+                found = await queries.get_attachment(session, viewer, pk)
+                return types.attachment(found) if found else None
+        return None
