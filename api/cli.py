@@ -4,25 +4,35 @@ import asyncio
 import enum
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import Progress, TaskID, TransferSpeedColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import demo
 from api.settings import Settings, SettingsError
 from api.tokens import Tokens
 from db import identity, migrate
+from db.certificate_import import ImportFileError, ImportSummary, Rejection, import_csv
 from db.clock import utcnow
 from db.database import Database
 from db.errors import DomainError
 from db.status import Role
 from schema import build_schema
 
-app = typer.Typer(help="xhsz: the 享惠受阻协调申请 GraphQL service.", no_args_is_help=True)
+app = typer.Typer(
+    help="xhsz: the 享惠受阻协调申请 GraphQL service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+certificates_app = typer.Typer(help="The certificate registry.", no_args_is_help=True)
+app.add_typer(certificates_app, name="certificates")
 
 T = TypeVar("T")
 
@@ -195,6 +205,51 @@ def token(username: str) -> None:
         user_id=found.viewer.user_id, token_version=found.token_version, now=utcnow()
     )
     typer.echo(issued)
+
+
+@certificates_app.command("import")
+def certificates_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import registry certificates from CSV (idempotent; bad rows are reported and skipped).
+
+    Header: certificate_no,kind,agreement_code,enterprise_uscc,import_country,issued_on,
+    export_declaration_nos (the last ';'-separated).
+    """
+    settings = _settings()
+    errors = Console(stderr=True)
+
+    def rejected(rejection: Rejection) -> None:
+        errors.print(f"line {rejection.line}: {rejection.reason}", markup=False, highlight=False)
+
+    async def run(progress: Progress, task: TaskID) -> ImportSummary:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            return await import_csv(
+                database=database,
+                path=path,
+                rejected=rejected,
+                progress=lambda position: progress.update(task, completed=position),
+            )
+        finally:
+            await database.dispose()
+
+    with Progress(
+        *Progress.get_default_columns(), TransferSpeedColumn(), console=errors, transient=True
+    ) as progress:
+        task = progress.add_task("importing", total=path.stat().st_size)
+        try:
+            summary = asyncio.run(run(progress, task))
+        except ImportFileError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(
+        f"{summary.rows} rows: {summary.created} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {len(summary.rejected)} rejected"
+    )
+    if summary.rejected:
+        raise typer.Exit(1)
 
 
 @app.command("export-schema")

@@ -1,5 +1,7 @@
 """Demo data for ``xhsz serve --demo``: two enterprises, their users, a customs officer, registry
-certificates and a handful of saved requests of all four types. Seeding twice changes nothing.
+certificates and a handful of saved requests of all four types. The first enterprise's requests
+are in the registry, so they can be submitted once their attachments are uploaded. Seeding twice
+changes nothing.
 """
 
 import datetime as dt
@@ -8,10 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import coordinations, identity
+from db import certificates, coordinations, identity
+from db.certificates import CertificateRecord
 from db.coordinations import CoordinationForm
 from db.identity import Viewer
-from db.models import CoordinationType, User
+from db.models import CERTIFICATE_KIND_FOR_TYPE, CoordinationType, User
 from db.status import Role
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
@@ -81,6 +84,26 @@ def _forms() -> list[CoordinationForm]:
     ]
 
 
+CCPIT_DEMO_COUNTRY = "VNM"
+
+
+def _registry_entry(form: CoordinationForm, uscc: str, now: dt.datetime) -> CertificateRecord:
+    """What the certificate system holds for a demo request, so that it can be submitted."""
+    if form.type is None or not (
+        form.certificate_no and form.agreement_code and form.export_declaration_no
+    ):
+        raise ValueError("the demo forms are complete")
+    return CertificateRecord(
+        certificate_no=form.certificate_no,
+        kind=CERTIFICATE_KIND_FOR_TYPE[form.type],
+        agreement_code=form.agreement_code,
+        enterprise_uscc=uscc,
+        import_country_code=form.import_country_code or CCPIT_DEMO_COUNTRY,
+        issued_on=(now - dt.timedelta(days=30)).date(),
+        export_declaration_nos=(form.export_declaration_no,),
+    )
+
+
 async def seed(*, session: AsyncSession, now: dt.datetime) -> bool:
     """Create the demo data unless it is there already; True when it was created."""
     if await session.scalar(select(User.id).where(User.username == ENTERPRISES[0].username)):
@@ -107,6 +130,10 @@ async def seed(*, session: AsyncSession, now: dt.datetime) -> bool:
             enterprise_name=demo.name,
         )
         for form in _forms()[: 4 if index == 0 else 2]:
+            if index == 0:
+                await certificates.register(
+                    session=session, record=_registry_entry(form, demo.uscc, now)
+                )
             await coordinations.save(
                 session=session,
                 viewer=viewer,

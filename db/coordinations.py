@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, reference, status, validation
+from db.attachments import missing_required_slots
 from db.errors import DomainError, ErrorCode, FieldPath, Problem
 from db.identity import Viewer
-from db.models import Coordination, CoordinationType, StatusChange
+from db.models import CERTIFICATE_KIND_FOR_TYPE, Coordination, CoordinationType, StatusChange
 from db.numbering import next_coordination_no
 from db.queries import visible_to
 from db.status import Action
@@ -142,14 +144,16 @@ def _check_place(checker: _Checker, agreement: reference.Agreement | None) -> No
 
 
 async def _load_for_change(
-    session: AsyncSession, viewer: Viewer, coordination_id: int, expected_version: int | None
+    session: AsyncSession,
+    viewer: Viewer,
+    which: ColumnElement[bool],
+    expected_version: int | None,
+    field: str = "id",
 ) -> Coordination:
     """The request to change: ``NOT_FOUND`` when missing or another enterprise's, alike."""
-    row = await session.scalar(
-        select(Coordination).where(Coordination.id == coordination_id, visible_to(viewer))
-    )
+    row = await session.scalar(select(Coordination).where(which, visible_to(viewer)))
     if row is None:
-        raise DomainError.of(ErrorCode.NOT_FOUND, ("id",))
+        raise DomainError.of(ErrorCode.NOT_FOUND, (field,))
     if expected_version is not None and expected_version != row.version:
         raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
     return row
@@ -173,22 +177,29 @@ async def _guarded_update(
         raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
 
 
-def _history(
-    coordination_id: int,
+async def _transition(
+    session: AsyncSession,
     viewer: Viewer,
-    from_status: status.Status | None,
-    to_status: status.Status,
+    row: Coordination,
+    action: Action,
     now: dt.datetime,
+    *,
     remark: str | None = None,
-) -> StatusChange:
-    return StatusChange(
-        coordination_id=coordination_id,
-        from_status=from_status,
-        to_status=to_status,
-        at=now,
-        actor_username=viewer.username,
-        actor_role=viewer.role,
-        remark=remark,
+    values: dict[str, object] | None = None,
+) -> None:
+    """Move ``row`` along the status table and record the change in its history."""
+    target = status.apply(action, row.status)
+    await _guarded_update(session, row, {"status": target, "updated_at": now, **(values or {})})
+    session.add(
+        StatusChange(
+            coordination_id=row.id,
+            from_status=row.status,
+            to_status=target,
+            at=now,
+            actor_username=viewer.username,
+            actor_role=viewer.role,
+            remark=remark,
+        )
     )
 
 
@@ -202,11 +213,12 @@ async def save(
     now: dt.datetime,
 ) -> int:
     """暂存: create a request (no id) or replace the form of an editable one; returns its id."""
-    if viewer.enterprise_id is None:
-        raise DomainError.of(ErrorCode.FORBIDDEN)
+    status.authorize(Action.EDIT, viewer.role)
     if coordination_id is None:
         return await _create(session=session, viewer=viewer, form=form, now=now)
-    row = await _load_for_change(session, viewer, coordination_id, expected_version)
+    row = await _load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version
+    )
     status.apply(Action.EDIT, row.status)
     values, problems = await _validated_values(session, viewer, row.type, form)
     if form.type is not None and form.type is not row.type:
@@ -238,5 +250,163 @@ async def _create(
     )
     session.add(row)
     await session.flush()
-    session.add(_history(row.id, viewer, None, status.INITIAL_STATUS, now))
+    session.add(
+        StatusChange(
+            coordination_id=row.id,
+            from_status=None,
+            to_status=status.INITIAL_STATUS,
+            at=now,
+            actor_username=viewer.username,
+            actor_role=viewer.role,
+        )
+    )
+    return row.id
+
+
+def _stored_form(row: Coordination) -> CoordinationForm:
+    return CoordinationForm(
+        type=row.type,
+        certificate_no=row.certificate_no,
+        agreement_code=row.agreement_code,
+        export_declaration_no=row.export_declaration_no,
+        import_declaration_no=row.import_declaration_no,
+        import_country_code=row.import_country_code,
+        import_port_code=row.import_port_code,
+        approved_exporter_no=row.approved_exporter_no,
+        ruling_no=row.ruling_no,
+        contact_name=row.contact_name,
+        contact_phone=row.contact_phone,
+        reason=row.reason,
+    )
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    coordination_id: int,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> int:
+    """申报: the checks of SPEC §6 in their order, then ``PENDING`` with ``submittedAt`` set.
+
+    Field problems name the saved form's fields (as in ``SaveCoordinationInput``).
+    """
+    status.authorize(Action.SUBMIT, viewer.role)
+    row = await _load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version
+    )
+    status.apply(Action.SUBMIT, row.status)
+    _, problems = await _validated_values(session, viewer, row.type, _stored_form(row))
+    if problems:
+        raise DomainError(problems)
+    missing = await missing_required_slots(session=session, coordination_id=row.id)
+    if missing:
+        raise DomainError(
+            Problem(ErrorCode.ATTACHMENT_REQUIRED, ("attachments",), {"slot": slot.value})
+            for slot in missing
+        )
+    certificate = await certificates.find_owned(session, row.certificate_no, viewer.enterprise_uscc)
+    if certificate is None:
+        raise DomainError.of(ErrorCode.CERTIFICATE_ENTERPRISE_MISMATCH, ("certificate_no",))
+    if certificate.kind is not CERTIFICATE_KIND_FOR_TYPE[row.type]:
+        raise DomainError.of(ErrorCode.CERTIFICATE_TYPE_MISMATCH, ("certificate_no",))
+    if row.export_declaration_no not in certificate.linked_declarations:
+        raise DomainError.of(ErrorCode.CERTIFICATE_NOT_LINKED, ("export_declaration_no",))
+    if await _active_duplicate_exists(session, row):
+        raise DomainError.of(ErrorCode.DUPLICATE_ACTIVE_REQUEST)
+    try:
+        await _transition(session, viewer, row, Action.SUBMIT, now, values={"submitted_at": now})
+    except IntegrityError:
+        # Another request for the same certificate and declaration won a race to PENDING.
+        raise DomainError.of(ErrorCode.DUPLICATE_ACTIVE_REQUEST) from None
+    return row.id
+
+
+async def _active_duplicate_exists(session: AsyncSession, row: Coordination) -> bool:
+    """Another PENDING or ACCEPTED request for the same certificate and export declaration."""
+    found = await session.scalar(
+        select(Coordination.id)
+        .where(
+            Coordination.certificate_no == row.certificate_no,
+            Coordination.export_declaration_no == row.export_declaration_no,
+            Coordination.status.in_(status.ACTIVE_STATES),
+            Coordination.id != row.id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def withdraw(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    coordination_id: int,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> int:
+    """撤回: take a pending request back (``WITHDRAWN``)."""
+    status.authorize(Action.WITHDRAW, viewer.role)
+    row = await _load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version
+    )
+    await _transition(session, viewer, row, Action.WITHDRAW, now)
+    return row.id
+
+
+async def delete(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    coordination_id: int,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> int:
+    """删除: hide the request from every caller; the row, history and files stay for audit."""
+    status.authorize(Action.DELETE, viewer.role)
+    row = await _load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version
+    )
+    status.apply(Action.DELETE, row.status)
+    await _guarded_update(
+        session, row, {"deleted_at": now, "deleted_by_id": viewer.user_id, "updated_at": now}
+    )
+    return row.id
+
+
+async def record_customs_receipt(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    coordination_no: str,
+    outcome: status.ReceiptOutcome,
+    remark: str | None,
+    expected_version: int | None,
+    now: dt.datetime,
+) -> int:
+    """Customs records a receipt or decision; a reason is required to return or conclude."""
+    action = status.OUTCOME_ACTIONS[outcome]
+    status.authorize(action, viewer.role)
+    row = await _load_for_change(
+        session,
+        viewer,
+        Coordination.coordination_no == coordination_no.strip().upper(),
+        expected_version,
+        field="coordinationNo",
+    )
+    status.apply(action, row.status)
+    if action in status.REMARK_REQUIRED or (remark or "").strip():
+        remark = validation.text(remark, ("remark",), max_length=validation.REMARK_MAX)
+    else:
+        remark = None
+    await _transition(
+        session,
+        viewer,
+        row,
+        action,
+        now,
+        remark=remark,
+        values={"customs_remark": remark} if remark else None,
+    )
     return row.id

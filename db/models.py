@@ -164,6 +164,7 @@ class Coordination(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="raise")
     attachments: Mapped[list["Attachment"]] = relationship(
@@ -223,6 +224,11 @@ class Certificate(Base):
     export_declarations: Mapped[list["CertificateExportDeclaration"]] = relationship(
         lazy="raise", order_by="CertificateExportDeclaration.export_declaration_no"
     )
+
+    @property
+    def linked_declarations(self) -> list[str]:
+        """The export declaration numbers linked to this certificate (loaded with it)."""
+        return [link.export_declaration_no for link in self.export_declarations]
 
 
 class CertificateExportDeclaration(Base):

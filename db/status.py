@@ -89,6 +89,23 @@ REMARK_REQUIRED = frozenset({Action.RETURN, Action.CONCLUDE})
 """Customs must give a reason (退回原因) or an opinion (办结意见)."""
 
 
+class ReceiptOutcome(enum.Enum):
+    """What customs records about a request (recordCustomsReceipt)."""
+
+    RECEIPT_FAILED = "RECEIPT_FAILED"
+    ACCEPTED = "ACCEPTED"
+    RETURNED = "RETURNED"
+    CONCLUDED = "CONCLUDED"
+
+
+OUTCOME_ACTIONS: dict[ReceiptOutcome, Action] = {
+    ReceiptOutcome.RECEIPT_FAILED: Action.MARK_RECEIPT_FAILED,
+    ReceiptOutcome.ACCEPTED: Action.ACCEPT,
+    ReceiptOutcome.RETURNED: Action.RETURN,
+    ReceiptOutcome.CONCLUDED: Action.CONCLUDE,
+}
+
+
 def is_allowed(action: Action, status: Status) -> bool:
     return status in ALLOWED_STATES[action]
 
@@ -98,6 +115,17 @@ def apply(action: Action, status: Status) -> Status:
     if not is_allowed(action, status):
         raise DomainError.of(ErrorCode.INVALID_STATUS, status=status.value)
     return TARGET_STATUS.get(action, status)
+
+
+def role_for(action: Action) -> Role:
+    """The only role that may take ``action``."""
+    return next(role for role, actions in ACTIONS_BY_ROLE.items() if action in actions)
+
+
+def authorize(action: Action, role: Role) -> None:
+    """``FORBIDDEN`` unless ``role`` is the one that takes ``action``."""
+    if role is not role_for(action):
+        raise DomainError.of(ErrorCode.FORBIDDEN)
 
 
 def allowed_actions(status: Status, role: Role) -> list[Action]:

@@ -8,6 +8,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema import types
+from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import is_client_error
 from schema.identity import IdentityMutation, IdentityQuery
@@ -16,7 +17,9 @@ from schema.reference import ReferenceQuery
 
 CACHE_SIZE = 1024
 
-Query = merge_types("Query", (IdentityQuery, NodeQuery, CoordinationQuery, ReferenceQuery))
+Query = merge_types(
+    "Query", (IdentityQuery, NodeQuery, CoordinationQuery, CertificateQuery, ReferenceQuery)
+)
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation))
 
 

@@ -1,6 +1,8 @@
 """Coordination requests: read one, and the mutations that change them (each calls one service
 and shapes the payload)."""
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -8,12 +10,20 @@ from strawberry.types import Info
 from db import coordinations, queries
 from db.errors import DomainError, ErrorCode
 from db.identity import Viewer
-from db.status import Role
+from db.status import OUTCOME_ACTIONS, Action, role_for
 from schema import ids, types
 from schema.context import BadUserInput, Context
-from schema.inputs import SaveCoordinationInput
+from schema.inputs import RecordCustomsReceiptInput, SaveCoordinationInput
 from schema.messages import Outcome
-from schema.payloads import SaveCoordinationPayload, change_coordination
+from schema.payloads import (
+    DeleteCoordinationPayload,
+    P,
+    RecordCustomsReceiptPayload,
+    SaveCoordinationPayload,
+    SubmitCoordinationPayload,
+    WithdrawCoordinationPayload,
+    change_coordination,
+)
 
 
 def coordination_pk(global_id: strawberry.ID | str, field: str = "id") -> int:
@@ -49,6 +59,35 @@ class CoordinationQuery:
             return types.coordination(row, info.context.presentation(viewer)) if row else None
 
 
+Service = Callable[..., Awaitable[int]]
+
+
+async def _by_id(
+    info: Info[Context, None],
+    *,
+    service: Service,
+    action: Action,
+    payload: type[P],
+    outcome: Outcome,
+    id: strawberry.ID,
+    expected_version: int | None,
+) -> P:
+    """A mutation taking ``(id, expectedVersion)`` that calls one service."""
+
+    async def change(session: AsyncSession, viewer: Viewer) -> int:
+        return await service(
+            session=session,
+            viewer=viewer,
+            coordination_id=coordination_pk(id),
+            expected_version=expected_version,
+            now=info.context.now,
+        )
+
+    return await change_coordination(
+        info, payload=payload, outcome=outcome, role=role_for(action), prefix=(), change=change
+    )
+
+
 @strawberry.type
 class CoordinationMutation:
     @strawberry.mutation(description="暂存: create a request (no id) or update an editable one.")
@@ -69,7 +108,83 @@ class CoordinationMutation:
             info,
             payload=SaveCoordinationPayload,
             outcome=Outcome.SAVE,
-            role=Role.ENTERPRISE,
+            role=role_for(Action.EDIT),
+            prefix=("input",),
+            change=change,
+        )
+
+    @strawberry.mutation(
+        description="申报: submit an editable request to customs (PENDING). Field errors name the "
+        "saved form's fields."
+    )
+    async def submit_coordination(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+    ) -> SubmitCoordinationPayload:
+        return await _by_id(
+            info,
+            service=coordinations.submit,
+            action=Action.SUBMIT,
+            payload=SubmitCoordinationPayload,
+            outcome=Outcome.SUBMIT,
+            id=id,
+            expected_version=expected_version,
+        )
+
+    @strawberry.mutation(description="撤回: take a PENDING request back (WITHDRAWN).")
+    async def withdraw_coordination(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+    ) -> WithdrawCoordinationPayload:
+        return await _by_id(
+            info,
+            service=coordinations.withdraw,
+            action=Action.WITHDRAW,
+            payload=WithdrawCoordinationPayload,
+            outcome=Outcome.WITHDRAW,
+            id=id,
+            expected_version=expected_version,
+        )
+
+    @strawberry.mutation(
+        description="删除: hide a DRAFT, WITHDRAWN or RETURNED request (kept for audit)."
+    )
+    async def delete_coordination(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+    ) -> DeleteCoordinationPayload:
+        payload = await _by_id(
+            info,
+            service=coordinations.delete,
+            action=Action.DELETE,
+            payload=DeleteCoordinationPayload,
+            outcome=Outcome.DELETE,
+            id=id,
+            expected_version=expected_version,
+        )
+        payload.deleted_id = None if payload.errors else id
+        return payload
+
+    @strawberry.mutation(
+        description="Customs only: record a receipt or decision (remark required to return or "
+        "conclude)."
+    )
+    async def record_customs_receipt(
+        self, info: Info[Context, None], input: RecordCustomsReceiptInput
+    ) -> RecordCustomsReceiptPayload:
+        async def change(session: AsyncSession, viewer: Viewer) -> int:
+            return await coordinations.record_customs_receipt(
+                session=session,
+                viewer=viewer,
+                coordination_no=input.coordination_no,
+                outcome=input.outcome,
+                remark=input.remark,
+                expected_version=input.expected_version,
+                now=info.context.now,
+            )
+
+        return await change_coordination(
+            info,
+            payload=RecordCustomsReceiptPayload,
+            outcome=Outcome.RECORD_RECEIPT,
+            role=role_for(OUTCOME_ACTIONS[input.outcome]),
             prefix=("input",),
             change=change,
         )

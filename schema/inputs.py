@@ -6,6 +6,7 @@ import strawberry
 
 from db.coordinations import CoordinationForm
 from db.models import CoordinationType
+from db.status import ReceiptOutcome
 
 
 @strawberry.input(description="The whole 暂存 form: a save replaces it, it does not patch it.")
@@ -46,3 +47,13 @@ class SaveCoordinationInput:
             contact_phone=self.contact_phone,
             reason=self.reason,
         )
+
+
+@strawberry.input(description="A customs receipt or decision on a request.")
+class RecordCustomsReceiptInput:
+    coordination_no: str
+    outcome: ReceiptOutcome
+    remark: str | None = strawberry.field(
+        default=None, description="退回原因 / 办结意见; required to return or conclude."
+    )
+    expected_version: int | None = None

@@ -43,6 +43,28 @@ class SaveCoordinationPayload(CoordinationPayload):
     pass
 
 
+@strawberry.type
+class SubmitCoordinationPayload(CoordinationPayload):
+    pass
+
+
+@strawberry.type
+class WithdrawCoordinationPayload(CoordinationPayload):
+    pass
+
+
+@strawberry.type
+class DeleteCoordinationPayload(CoordinationPayload):
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The ID of the deleted request (it is no longer readable)."
+    )
+
+
+@strawberry.type
+class RecordCustomsReceiptPayload(CoordinationPayload):
+    pass
+
+
 def user_errors(
     problems: tuple[Problem, ...], prefix: FieldPath, language: Language
 ) -> list[UserError]:

@@ -14,7 +14,7 @@ import strawberry
 from db import models, reference
 from db.identity import Viewer as ViewerData
 from db.models import AttachmentSlot, CertificateKind, CoordinationType
-from db.status import Action, Role, Status, allowed_actions
+from db.status import Action, ReceiptOutcome, Role, Status, allowed_actions
 from schema import ids
 from schema.messages import STATUS_LABELS, pick
 from schema.presentation import Presentation
@@ -26,6 +26,7 @@ strawberry.enum(Role, name="Role")
 strawberry.enum(CoordinationType, name="CoordinationType")
 strawberry.enum(AttachmentSlot, name="AttachmentSlot")
 strawberry.enum(CertificateKind, name="CertificateKind")
+strawberry.enum(ReceiptOutcome, name="ReceiptOutcome")
 
 
 @strawberry.interface(description="An object with a globally unique ID (Relay).")

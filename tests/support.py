@@ -1,5 +1,7 @@
 """Helpers for tests: a GraphQL client over HTTP, actors with tokens, valid forms for every type."""
 
+import base64
+import datetime as dt
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -11,10 +13,19 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from api.tokens import Tokens
-from db import identity
+from db import certificates, identity
+from db.certificates import CertificateRecord
 from db.clock import utcnow
 from db.database import Database
-from db.models import Base
+from db.models import (
+    CERTIFICATE_KIND_FOR_TYPE,
+    REQUIRED_SLOTS,
+    Attachment,
+    AttachmentSlot,
+    Base,
+    CertificateKind,
+    CoordinationType,
+)
 from db.status import Role
 from db.validation import USCC_ALPHABET, uscc_check_character
 
@@ -55,6 +66,27 @@ SAVE = (
     + """
 mutation Save($input: SaveCoordinationInput!) {
   saveCoordination(input: $input) {
+    coordination { ...AllFields } message errors { field code message }
+  }
+}
+"""
+)
+
+BY_ID = """
+mutation($id: ID!, $v: Int) {
+  %(name)s(id: $id, expectedVersion: $v) {
+    coordination { ...AllFields } message errors { field code message }%(extra)s
+  }
+}
+"""
+SUBMIT = ALL_FIELDS + BY_ID % {"name": "submitCoordination", "extra": ""}
+WITHDRAW = ALL_FIELDS + BY_ID % {"name": "withdrawCoordination", "extra": ""}
+DELETE = ALL_FIELDS + BY_ID % {"name": "deleteCoordination", "extra": " deletedId"}
+RECEIPT = (
+    ALL_FIELDS
+    + """
+mutation($input: RecordCustomsReceiptInput!) {
+  recordCustomsReceipt(input: $input) {
     coordination { ...AllFields } message errors { field code message }
   }
 }
@@ -131,8 +163,99 @@ class Api:
         coordination: dict[str, Any] = payload["coordination"]
         return coordination
 
+    async def _by_id(
+        self, document: str, name: str, actor: Actor, id: str, version: int | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        data = await self.data(document, {"id": id, "v": version}, actor=actor, **kwargs)
+        payload: dict[str, Any] = data[name]
+        return payload
+
+    async def submit(
+        self, actor: Actor, id: str, version: int | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        return await self._by_id(SUBMIT, "submitCoordination", actor, id, version, **kwargs)
+
+    async def withdraw(
+        self, actor: Actor, id: str, version: int | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        return await self._by_id(WITHDRAW, "withdrawCoordination", actor, id, version, **kwargs)
+
+    async def delete(
+        self, actor: Actor, id: str, version: int | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        return await self._by_id(DELETE, "deleteCoordination", actor, id, version, **kwargs)
+
+    async def receipt(
+        self,
+        actor: Actor,
+        no: str,
+        outcome: str,
+        remark: str | None = None,
+        version: int | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        values = {
+            "coordinationNo": no,
+            "outcome": outcome,
+            "remark": remark,
+            "expectedVersion": version,
+        }
+        data = await self.data(RECEIPT, {"input": values}, actor=actor, **kwargs)
+        payload: dict[str, Any] = data["recordCustomsReceipt"]
+        return payload
+
     async def get(self, actor: Actor, *, id: str | None = None, no: str | None = None) -> Any:
         return (await self.data(GET, {"id": id, "no": no}, actor=actor))["coordination"]
+
+
+def pk_of(global_id: str) -> int:
+    """The primary key inside a Relay global ID."""
+    return int(base64.b64decode(global_id).decode().partition(":")[2])
+
+
+async def register_certificate(
+    database: Database,
+    actor: Actor,
+    values: dict[str, Any],
+    *,
+    kind: CertificateKind | None = None,
+    agreement_code: str | None = None,
+    declarations: tuple[str, ...] | None = None,
+) -> None:
+    """Put the certificate of ``values`` (a save input) into the registry for ``actor``'s
+    enterprise, matching the request unless told otherwise."""
+    assert actor.uscc is not None
+    record = CertificateRecord(
+        certificate_no=values["certificateNo"].strip().upper(),
+        kind=kind or CERTIFICATE_KIND_FOR_TYPE[CoordinationType(values["type"])],
+        agreement_code=agreement_code or values["agreementCode"],
+        enterprise_uscc=actor.uscc,
+        import_country_code=values.get("importCountryCode") or "KOR",
+        issued_on=dt.date(2026, 3, 1),
+        export_declaration_nos=(
+            (values["exportDeclarationNo"],) if declarations is None else declarations
+        ),
+    )
+    async with database.writer() as session, session.begin():
+        await certificates.register(session=session, record=record)
+
+
+async def attach(database: Database, coordination_id: str, *slots: AttachmentSlot) -> None:
+    """Attachment rows for a request (default: the slots submit requires)."""
+    async with database.writer() as session, session.begin():
+        for slot in slots or REQUIRED_SLOTS:
+            session.add(
+                Attachment(
+                    coordination_id=pk_of(coordination_id),
+                    slot=slot,
+                    file_name=f"{slot.value.lower()}.pdf",
+                    content_type="application/pdf",
+                    size=4,
+                    sha256="0" * 64,
+                    storage_key=secrets.token_hex(16),
+                    created_at=utcnow(),
+                )
+            )
 
 
 async def count_rows(database: Database, model: type[Base]) -> int:

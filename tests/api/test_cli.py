@@ -102,3 +102,33 @@ def test_export_schema_prints_the_committed_snapshot(settings: Settings) -> None
     result = run(settings, "export-schema")
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text(encoding="utf-8")
+
+
+async def test_certificates_import_reports_bad_rows_and_a_summary(
+    factory: Factory, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        "certificate_no,kind,agreement_code,enterprise_uscc,import_country,issued_on,"
+        "export_declaration_nos\n"
+        "K1,CUSTOMS_CO,19,91350100M000100Y43,KOR,2026-03-01,350120260000000001\n"
+        "K2,CUSTOMS_CO,19,91350100M000100Y43,KOR,2026-02-30,\n",
+        encoding="utf-8",
+    )
+    first = run(settings, "certificates", "import", str(path))
+    assert first.returncode == 1, "a rejected row makes the exit status 1"
+    assert first.stdout == "2 rows: 1 new, 0 updated, 0 unchanged, 1 rejected\n"
+    assert "line 3: issued_on '2026-02-30' is not a date (YYYY-MM-DD)" in first.stderr
+
+    again = run(settings, "certificates", "import", str(path))
+    assert again.stdout == "2 rows: 0 new, 0 updated, 1 unchanged, 1 rejected\n"
+
+
+async def test_certificates_import_refuses_a_wrong_header(
+    factory: Factory, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("no,kind\n", encoding="utf-8")
+    result = run(settings, "certificates", "import", str(path))
+    assert result.returncode == 2
+    assert "header must be" in result.stderr
