@@ -168,6 +168,8 @@ async def _stage(connection: AsyncConnection, records: list[CertificateRecord]) 
         raw: Any = (await connection.get_raw_connection()).driver_connection
         await raw.copy_records_to_table(STAGED_CERTIFICATES.name, records=certificates)
         await raw.copy_records_to_table(STAGED_LINKS.name, records=links)
+        # Temporary tables are never auto-analysed; without statistics the merge plans badly.
+        await connection.exec_driver_sql(f"ANALYZE {STAGED_CERTIFICATES.name}, {STAGED_LINKS.name}")
         return
     names = [c.name for c in STAGED_CERTIFICATES.columns]
     await connection.execute(

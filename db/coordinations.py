@@ -99,7 +99,7 @@ async def _validated_values(
     for name in TYPE_SPECIFIC_FIELDS:
         if name not in wanted:
             checker.values[name] = None
-            if getattr(form, name) is not None:
+            if (getattr(form, name) or "").strip():  # blank counts as absent
                 checker.refuse(ErrorCode.INVALID_FORMAT, name)
     for name in ("approved_exporter_no", "ruling_no"):
         if name in wanted:
@@ -232,11 +232,13 @@ async def save(
 async def _create(
     *, session: AsyncSession, viewer: Viewer, form: CoordinationForm, now: dt.datetime
 ) -> int:
+    if viewer.enterprise_id is None:
+        raise DomainError.of(ErrorCode.FORBIDDEN)
     values, problems = await _validated_values(session, viewer, form.type, form)
     if form.type is None:
-        problems.insert(0, Problem(ErrorCode.REQUIRED, ("type",)))
-    if problems or form.type is None or viewer.enterprise_id is None:
-        raise DomainError(problems or [Problem(ErrorCode.FORBIDDEN)])
+        raise DomainError([Problem(ErrorCode.REQUIRED, ("type",)), *problems])
+    if problems:
+        raise DomainError(problems)
     row = Coordination(
         **values,
         type=form.type,

@@ -5,6 +5,7 @@ the code the SPEC names. They are pure functions; the services decide which fiel
 """
 
 import re
+from functools import lru_cache
 
 from db.errors import DomainError, ErrorCode, FieldPath
 
@@ -37,6 +38,7 @@ def uscc_check_character(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=65_536)  # imports check the same few enterprises millions of times
 def is_valid_uscc(value: str) -> bool:
     return (
         len(value) == 18

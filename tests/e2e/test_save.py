@@ -432,3 +432,11 @@ async def test_limits_are_inclusive(api: Api, alice: Actor) -> None:
         ),
     )
     assert payload["errors"] == []
+
+
+async def test_blank_fields_of_other_types_count_as_absent(api: Api, alice: Actor) -> None:
+    payload = await api.save(
+        alice,
+        valid_input("CCPIT_CERTIFICATE", importCountryCode="", importPortCode="  ", rulingNo=""),
+    )
+    assert payload["errors"] == []
