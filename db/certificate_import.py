@@ -7,6 +7,7 @@ certificates are upserted only where something differs, and each certificate's l
 declarations become exactly the set in the file. Importing the same file twice changes nothing.
 """
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -291,16 +292,33 @@ async def import_csv(
                 summary.rows += 1
                 yield item
 
+        def parsed() -> Iterator[tuple[list[CertificateRecord], int]]:
+            for batch in _batches(counted(), batch_size):
+                yield batch, raw.tell()
+
+        batches = parsed()
+
+        def parse_next() -> tuple[list[CertificateRecord], int] | None:
+            return next(batches, None)
+
         async with database.write_engine.connect() as connection:
             await connection.run_sync(lambda sync: _staging.create_all(sync))
             await connection.commit()
-            for batch in _batches(counted(), batch_size):
-                async with connection.begin():
-                    await connection.execute(delete(STAGED_LINKS))
-                    await connection.execute(delete(STAGED_CERTIFICATES))
-                    await _stage(connection, batch)
-                    await _merge(connection, summary)
-                progress(raw.tell())
+            # Parsing is CPU work in Python, merging is waiting on the database: parse the next
+            # batch in a thread while this one merges. At most two batches are in memory.
+            pending = asyncio.create_task(asyncio.to_thread(parse_next))
+            try:
+                while (item := await pending) is not None:
+                    batch, position = item
+                    pending = asyncio.create_task(asyncio.to_thread(parse_next))
+                    async with connection.begin():
+                        await connection.execute(delete(STAGED_LINKS))
+                        await connection.execute(delete(STAGED_CERTIFICATES))
+                        await _stage(connection, batch)
+                        await _merge(connection, summary)
+                    progress(position)
+            finally:
+                await asyncio.gather(pending, return_exceptions=True)
             await connection.run_sync(lambda sync: _staging.drop_all(sync))
             await connection.commit()
     summary.rows += len(summary.rejected)
