@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from api import graphiql
 from api.graphql import GraphQLEndpoint
 from api.settings import Settings
 from api.tokens import Tokens
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *graphiql.routes,
         ],
         lifespan=lifespan,
     )

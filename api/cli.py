@@ -2,10 +2,12 @@
 
 import asyncio
 import enum
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
+from urllib.parse import quote, urlencode
 
 import typer
 import uvicorn
@@ -121,6 +123,14 @@ def serve(
     )
 
 
+DEMO_QUERY = """# Press Ctrl-Enter to run.
+{
+  viewer { username role enterprise { uscc name } }
+  countries(agreementCode: "22", first: 5) { code nameZh nameEn }
+}
+"""
+
+
 def _seed_demo(settings: Settings, host: str, port: int) -> None:
     async def work(session: AsyncSession) -> str:
         await demo.seed(session=session, now=utcnow())
@@ -133,11 +143,16 @@ def _seed_demo(settings: Settings, host: str, port: int) -> None:
 
     token = _in_transaction(settings, work)
     users = ", ".join(e.username for e in demo.ENTERPRISES)
+    query = urlencode({"q": DEMO_QUERY}, quote_via=quote)
+    headers = urlencode(
+        {"headers": json.dumps({"Authorization": f"Bearer {token}"})}, quote_via=quote
+    )
     typer.echo(
         f"\nDemo data ready. Users {users} (enterprise) and {demo.CUSTOMS_USERNAME} (customs), "
         f"password {demo.DEMO_PASSWORD!r}.\n"
-        f"GraphiQL: http://{host}:{port}/graphql\n"
-        f"Header:   Authorization: Bearer {token}\n"
+        f"Open GraphiQL, ready to run (the token is in the URL's #fragment, never sent to the "
+        f"server):\n  http://{host}:{port}/graphql?{query}#{headers}\n"
+        f"Or send the header  Authorization: Bearer {token}\n"
     )
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api import graphiql
 from api.settings import Settings
 from api.tokens import Tokens
 from db.database import Database
@@ -37,6 +38,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         # Chinese stays readable in responses (and a third shorter than \\u escapes).
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()
 
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
         assert isinstance(request, Request), "no subscriptions: websockets never get here"
