@@ -4,11 +4,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from api import graphiql
+from api import graphiql, health
 from api.graphql import GraphQLEndpoint
 from api.settings import Settings
 from api.tokens import Tokens
@@ -27,9 +25,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     graphql = GraphQLEndpoint(build_schema(), database=database, settings=settings, tokens=tokens)
 
-    async def healthz(_request: Request) -> Response:
-        return PlainTextResponse("ok")
-
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
@@ -38,7 +33,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", health.healthz, methods=["GET"]),
+            Route("/readyz", health.readyz, methods=["GET"]),
             *graphiql.routes,
         ],
         lifespan=lifespan,

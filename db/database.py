@@ -28,8 +28,13 @@ class Database:
                 self.url, begin="BEGIN IMMEDIATE", echo=echo, pool_size=1
             )
         else:
+            # pre-ping: connections that died with a database restart are replaced, not used.
             self.engine = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                echo=echo,
             )
             self.write_engine = self.engine
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -1,13 +1,14 @@
 """Real uvicorn servers in subprocesses, for tests that need several processes."""
 
 import os
+import pwd
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -73,3 +74,58 @@ def _wait_until_healthy(
         if time.monotonic() > deadline:
             raise TimeoutError("server did not start")
         time.sleep(0.1)
+
+
+PG_BIN = Path("/usr/lib/postgresql")
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of our own (initdb in a temporary folder) that a test may stop and
+    start without disturbing the shared server."""
+
+    def __init__(self, folder: Path) -> None:
+        versions = sorted(PG_BIN.glob("*/bin/pg_ctl"))
+        if not versions or os.geteuid() != 0:
+            raise RuntimeError("needs root and Debian's PostgreSQL binaries")
+        self.bin = versions[-1].parent
+        self.folder = folder
+        self.port = free_port()
+        os.chown(folder, *_postgres_ids())
+        self._as_postgres("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, program: str, *arguments: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(self.bin / program), *arguments],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        data, log = str(self.folder / "data"), str(self.folder / "log")
+        self._as_postgres("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+
+def _postgres_ids() -> tuple[int, int]:
+    entry = pwd.getpwnam("postgres")
+    return entry.pw_uid, entry.pw_gid
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    with tempfile.TemporaryDirectory() as folder:
+        cluster = ThrowawayPostgres(Path(folder))
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            with suppress(subprocess.CalledProcessError):
+                cluster.stop()
