@@ -3,9 +3,10 @@
 
 The service never leaves a row without its file (files are written before their row commits and
 removed after their row is gone), but a crash can leave a file without a row. ``check`` lists
-every disagreement: rows whose file is missing or has another size, and files no row names
-(orphans, and temporary files of interrupted uploads). ``repair`` removes the orphans older than a
-grace period; younger ones may belong to an upload still on its way to the database.
+every disagreement: rows whose file is missing or has another size, files no row names (orphans,
+and temporary files of interrupted uploads), and files that are not ours at all (strays).
+``repair`` removes orphans and partial files older than a grace period (younger ones may belong to
+an upload still on its way to the database); strays are left for a person to look at.
 """
 
 import datetime as dt
@@ -19,7 +20,7 @@ from db.database import Database
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    """missing, damaged (a row's file is absent or of another size), orphan or partial."""
+    """missing, damaged (a row's file is absent or of another size), orphan, partial or stray."""
     key: str
     detail: str
     repaired: bool = False
@@ -78,10 +79,14 @@ async def check_storage(
 async def _orphan(
     storage: LocalStorage, info: FileInfo, *, repair: bool, grace: dt.timedelta, now: dt.datetime
 ) -> Finding:
-    kind = "partial" if info.is_partial else "orphan"
-    what = "left by an interrupted upload" if info.is_partial else "no attachment names it"
+    kind = {"stored": "orphan", "partial": "partial", "stray": "stray"}[info.kind]
+    what = {
+        "orphan": "no attachment names it",
+        "partial": "left by an interrupted upload",
+        "stray": "not a file this service stores; not removed",
+    }[kind]
     detail = f"{info.size} bytes, {what}"
-    if not repair:
+    if not repair or kind == "stray":
         return Finding(kind, info.key, detail)
     if now - info.modified_at < grace:
         minutes = int(grace.total_seconds() // 60)

@@ -26,8 +26,8 @@ from aiofiles.threadpool.binary import AsyncBufferedReader
 
 from db.attachments import CHUNK_BYTES, Source, StoredFile
 
-TEMPORARY_SUFFIX = ".partial"
 KEY = re.compile(r"([0-9a-f]{2})/\1[0-9a-f]{30}")
+TEMPORARY = re.compile(r"([0-9a-f]{2})/\.\1[0-9a-f]{30}\.partial")
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,12 @@ class FileInfo:
     modified_at: dt.datetime
 
     @property
-    def is_partial(self) -> bool:
-        """A temporary file of an upload that never finished (or is still running)."""
-        return not KEY.fullmatch(self.key)
+    def kind(self) -> str:
+        """``stored`` (a whole file under its key), ``partial`` (the temporary file of an upload
+        that was interrupted or is still running), or ``stray`` (anything else)."""
+        if KEY.fullmatch(self.key):
+            return "stored"
+        return "partial" if TEMPORARY.fullmatch(self.key) else "stray"
 
 
 class OpenFile:
@@ -76,7 +79,7 @@ class LocalStorage:
         key = f"{name[:2]}/{name}"
         final = self.path(key)
         await aiofiles.os.makedirs(final.parent, exist_ok=True)
-        temporary = final.with_name(f".{name}{TEMPORARY_SUFFIX}")
+        temporary = final.with_name(f".{name}.partial")
         digest = hashlib.sha256()
         size = 0
         try:

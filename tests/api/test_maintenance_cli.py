@@ -65,7 +65,7 @@ async def test_storage_check_exits_0_when_rows_and_files_agree(
     )
 
 
-async def test_storage_check_lists_every_disagreement_and_repair_removes_only_orphans(
+async def test_storage_check_lists_every_disagreement_and_repair_removes_orphans_and_leftovers(
     api: Api, alice: Actor, settings: Settings, storage_dir: Path
 ) -> None:
     await new_request(api, alice, files=3)
@@ -75,15 +75,23 @@ async def test_storage_check_lists_every_disagreement_and_repair_removes_only_or
     orphan = "ab/ab" + "0" * 30
     (storage_dir / "ab").mkdir()
     (storage_dir / orphan).write_bytes(b"left behind")
-    partial = f"{whole[:2]}/.{whole[3:]}x.partial"
+    partial = f"{whole[:2]}/.{whole[3:]}.partial"
     (storage_dir / partial).write_bytes(b"half")
+    stray = "notes.txt"
+    (storage_dir / stray).write_bytes(b"not ours")
 
     checked = xhsz(settings, "storage", "check")
     assert checked.returncode == 1
     lines = checked.stdout.splitlines()
-    assert lines[-1] == f"3 attachment rows, 4 files in {settings.storage_dir}: 4 problems"
+    assert lines[-1] == f"3 attachment rows, 5 files in {settings.storage_dir}: 5 problems"
     assert sorted(line.split()[0:2] for line in lines[:-1]) == sorted(
-        [["missing", gone], ["damaged", cut], ["orphan", orphan], ["partial", partial]]
+        [
+            ["missing", gone],
+            ["damaged", cut],
+            ["orphan", orphan],
+            ["partial", partial],
+            ["stray", stray],
+        ]
     )
     assert "the file is missing" in checked.stdout
     assert "4 bytes stored, 1000 recorded" in checked.stdout
@@ -91,8 +99,9 @@ async def test_storage_check_lists_every_disagreement_and_repair_removes_only_or
     repaired = xhsz(settings, "storage", "check", "--repair", "--grace-minutes", "0")
     assert repaired.returncode == 1, "a missing or damaged file cannot be repaired"
     assert f"orphan   {orphan}  11 bytes, no attachment names it; removed" in repaired.stdout
-    assert repaired.stdout.splitlines()[-1].endswith(": 2 problems")
-    assert sorted(stored_files(storage_dir)) == sorted([cut, whole])
+    assert f"partial  {partial}  4 bytes, left by an interrupted upload; removed" in repaired.stdout
+    assert repaired.stdout.splitlines()[-1].endswith(": 3 problems")
+    assert sorted(stored_files(storage_dir)) == sorted([cut, stray, whole])
 
 
 async def test_repair_keeps_orphans_younger_than_the_grace_period(
