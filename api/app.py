@@ -1,14 +1,18 @@
-"""The Starlette application: ``create_app(settings)`` wires database, schema and routes."""
+"""The Starlette application: ``create_app(settings)`` wires database, storage, schema, routes."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from api import graphiql, health
+from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
+from api.limits import BodyLimit
 from api.settings import Settings
+from api.storage import LocalStorage
 from api.tokens import Tokens
 from db.database import Database
 from schema import build_schema
@@ -23,7 +27,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         audience=settings.token_audience,
         ttl=settings.token_ttl,
     )
-    graphql = GraphQLEndpoint(build_schema(), database=database, settings=settings, tokens=tokens)
+    storage = LocalStorage(settings.storage_dir)
+    links = DownloadLinks.from_secret(settings.secret_key, settings.download_url_ttl)
+    graphql = GraphQLEndpoint(
+        build_schema(),
+        database=database,
+        settings=settings,
+        tokens=tokens,
+        storage=storage,
+        links=links,
+    )
+    downloads = Downloads(database=database, storage=storage, links=links)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -36,10 +50,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             *graphiql.routes,
+            Route("/attachments/{attachment_id:int}", downloads.serve, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                BodyLimit,
+                path="/graphql",
+                json_bytes=settings.max_json_bytes,
+                multipart_bytes=settings.max_multipart_bytes,
+            )
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = tokens
+    app.state.storage = storage
+    app.state.links = links
     return app

@@ -1,6 +1,7 @@
 """The ``xhsz`` command line: serve, migrate, demo data, users and tokens, schema export."""
 
 import asyncio
+import datetime as dt
 import enum
 import json
 import sys
@@ -15,8 +16,9 @@ from rich.console import Console
 from rich.progress import Progress, TaskID, TransferSpeedColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import demo
+from api import demo, maintenance
 from api.settings import Settings, SettingsError
+from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity, migrate
 from db.certificate_import import ImportFileError, ImportSummary, Rejection, import_csv
@@ -35,6 +37,8 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 certificates_app = typer.Typer(help="The certificate registry.", no_args_is_help=True)
 app.add_typer(certificates_app, name="certificates")
+storage_app = typer.Typer(help="Attachment files.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 
 T = TypeVar("T")
 
@@ -78,6 +82,20 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
     except DomainError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+def _on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against a migrated database (it opens its own transactions)."""
+
+    async def run() -> T:
+        database = Database(settings.database_url)
+        try:
+            await migrate.upgrade(database)
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
 
 
 def _migrate(settings: Settings) -> None:
@@ -265,6 +283,83 @@ def certificates_import(
     )
     if summary.rejected:
         raise typer.Exit(1)
+
+
+@storage_app.command("check")
+def storage_check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Remove files that no attachment names.")
+    ] = False,
+    grace_minutes: Annotated[
+        int,
+        typer.Option(
+            min=0, help="With --repair, keep orphans younger than this (uploads in progress)."
+        ),
+    ] = 15,
+) -> None:
+    """Compare attachment rows with the stored files and list every difference.
+
+    Exits 0 when they agree (after --repair, if given) and 1 otherwise.
+    """
+    settings = _settings()
+    storage = LocalStorage(settings.storage_dir)
+    report = _on_database(
+        settings,
+        lambda database: maintenance.check_storage(
+            database=database,
+            storage=storage,
+            repair=repair,
+            grace=dt.timedelta(minutes=grace_minutes),
+            now=utcnow(),
+        ),
+    )
+    for finding in report.findings:
+        typer.echo(str(finding))
+    unresolved = sum(not finding.repaired for finding in report.findings)
+    summary = f"{report.rows} attachment rows, {report.files} files in {settings.storage_dir}"
+    if unresolved:
+        typer.echo(f"{summary}: {unresolved} problem{'s' if unresolved > 1 else ''}")
+        raise typer.Exit(1)
+    typer.echo(f"{summary}: rows and files agree")
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        int,
+        typer.Option(
+            "--older-than",
+            min=0,
+            metavar="DAYS",
+            help="Purge requests deleted at least this many days ago (0: every deleted one).",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be purged.")
+    ] = False,
+) -> None:
+    """Remove deleted requests for good, with their history, attachments and files."""
+    settings = _settings()
+    cutoff = utcnow() - dt.timedelta(days=older_than)
+    if dry_run:
+        count = _on_database(
+            settings,
+            lambda database: maintenance.count_deleted(database=database, deleted_before=cutoff),
+        )
+        typer.echo(f"would purge {count} deleted requests")
+        return
+    storage = LocalStorage(settings.storage_dir)
+    report = _on_database(
+        settings,
+        lambda database: maintenance.purge_deleted(
+            database=database, storage=storage, deleted_before=cutoff
+        ),
+    )
+    purged = report.purged
+    typer.echo(
+        f"purged {purged.requests} deleted requests, {purged.history} history entries, "
+        f"{purged.attachments} attachments and {report.files_removed} files"
+    )
 
 
 @app.command("export-schema")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from db.attachments import FileLimits
 from db.identity import LoginLimits
 
 VAR_DIR = Path("var")
@@ -40,6 +41,15 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == PRODUCTION
 
+    @property
+    def file_limits(self) -> FileLimits:
+        return FileLimits(max_bytes=self.max_file_bytes, max_pdf_bytes=self.max_pdf_bytes)
+
+    @property
+    def max_multipart_bytes(self) -> int:
+        """The largest upload request: one file at the limit, plus the form around it."""
+        return self.max_file_bytes + self.multipart_margin_bytes
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
@@ -71,6 +81,9 @@ class Settings:
             max_file_bytes=reader.integer("XHSZ_MAX_FILE_BYTES", cls.max_file_bytes),
             max_pdf_bytes=reader.integer("XHSZ_MAX_PDF_BYTES", cls.max_pdf_bytes),
             max_json_bytes=reader.integer("XHSZ_MAX_JSON_BYTES", cls.max_json_bytes),
+            multipart_margin_bytes=reader.integer(
+                "XHSZ_MULTIPART_MARGIN_BYTES", cls.multipart_margin_bytes
+            ),
             download_url_ttl=dt.timedelta(
                 seconds=reader.integer("XHSZ_DOWNLOAD_URL_TTL_SECONDS", 300)
             ),

@@ -13,7 +13,6 @@ import asyncio
 import csv
 import os
 import random
-import resource
 import secrets
 import subprocess
 import sys
@@ -27,7 +26,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).parents[1]
 XHSZ = str(Path(sys.executable).with_name("xhsz"))
-HEADER = "certificate_no,kind,agreement_code,enterprise_uscc,import_country,issued_on,export_declaration_nos"
+HEADER = (
+    "certificate_no,kind,agreement_code,enterprise_uscc,import_country,issued_on,"
+    "export_declaration_nos"
+)
 KINDS = ("CUSTOMS_CO", "CCPIT_CO", "APPROVED_EXPORTER_DECLARATION", "RULING_DECLARATION")
 AGREEMENTS = (("19", "KOR"), ("22", "JPN"), ("22", "VNM"), ("18", "AUS"), ("02", "THA"))
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -113,9 +115,8 @@ def main() -> None:
         path = Path(folder) / "registry.csv"
         start = time.perf_counter()
         write_csv(path, options.rows)
-        print(
-            f"wrote {options.rows:,} rows ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - start:.1f} s"
-        )
+        size, took = path.stat().st_size / 2**20, time.perf_counter() - start
+        print(f"wrote {options.rows:,} rows ({size:.0f} MiB) in {took:.1f} s")
         name = f"xhsz_bench_import_{secrets.token_hex(4)}"
         if options.backend == "postgresql":
             asyncio.run(admin(options.postgres, f'CREATE DATABASE "{name}"'))
@@ -127,8 +128,9 @@ def main() -> None:
         try:
             for label in ("first import", "re-import"):
                 elapsed, peak_kib, summary = run_import(url, path)
+                rate = options.rows / elapsed
                 print(
-                    f"{options.backend} {label}: {elapsed:.1f} s, {options.rows / elapsed:,.0f} rows/s, "
+                    f"{options.backend} {label}: {elapsed:.1f} s, {rate:,.0f} rows/s, "
                     f"peak RSS {peak_kib / 1024:.0f} MiB — {summary}"
                 )
         finally:

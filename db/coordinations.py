@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, reference, status, validation
-from db.attachments import missing_required_slots
+from db.attachments import require_attachments
 from db.errors import DomainError, ErrorCode, FieldPath, Problem
 from db.identity import Viewer
 from db.models import CERTIFICATE_KIND_FOR_TYPE, Coordination, CoordinationType, StatusChange
@@ -302,12 +302,7 @@ async def submit(
     _, problems = await _validated_values(session, viewer, row.type, _stored_form(row))
     if problems:
         raise DomainError(problems)
-    missing = await missing_required_slots(session=session, coordination_id=row.id)
-    if missing:
-        raise DomainError(
-            Problem(ErrorCode.ATTACHMENT_REQUIRED, ("attachments",), {"slot": slot.value})
-            for slot in missing
-        )
+    await require_attachments(session=session, coordination_id=row.id)
     certificate = await certificates.find_owned(session, row.certificate_no, viewer.enterprise_uscc)
     if certificate is None:
         raise DomainError.of(ErrorCode.CERTIFICATE_ENTERPRISE_MISMATCH, ("certificate_no",))

@@ -8,6 +8,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema import types
+from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import is_client_error
@@ -20,7 +21,7 @@ CACHE_SIZE = 1024
 Query = merge_types(
     "Query", (IdentityQuery, NodeQuery, CoordinationQuery, CertificateQuery, ReferenceQuery)
 )
-Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation))
+Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 
 
 def build_schema() -> strawberry.Schema:

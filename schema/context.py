@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.downloads import DownloadLinks
 from api.settings import Settings
+from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity
 from db.clock import utcnow
@@ -49,15 +52,28 @@ class Context:
     database: Database
     settings: Settings
     tokens: Tokens
+    storage: LocalStorage
+    links: DownloadLinks
     language: Language
     now: dt.datetime = field(default_factory=utcnow)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: Viewer | None = None
     _viewer_loaded: bool = False
+    _token_version: int = 0
 
     def presentation(self, viewer: Viewer) -> Presentation:
-        return Presentation(role=viewer.role, language=self.language)
+        return Presentation(
+            role=viewer.role,
+            language=self.language,
+            download_url=partial(
+                self.links.url,
+                base_url=str(self.request.base_url),
+                user_id=viewer.user_id,
+                token_version=self._token_version,
+                now=self.now,
+            ),
+        )
 
     @property
     def client(self) -> str:
@@ -88,6 +104,7 @@ class Context:
             if not self._viewer_loaded:
                 claims = self.tokens.read(token) if (token := self.bearer_token()) else None
                 if claims is not None:
+                    self._token_version = claims.token_version
                     async with self.reading() as session:
                         self._viewer = await identity.load_viewer(
                             session=session,

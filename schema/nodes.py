@@ -25,5 +25,5 @@ class NodeQuery:
                 return node if type(node).__name__ == type_name else None
             if type_name == types.Attachment.__name__:
                 found = await queries.get_attachment(session, viewer, pk)
-                return types.attachment(found) if found else None
+                return types.attachment(found, presentation) if found else None
         return None

@@ -4,6 +4,7 @@ typed ``UserError``s in the caller's language.
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import TypeVar
 
 import strawberry
@@ -65,6 +66,18 @@ class RecordCustomsReceiptPayload(CoordinationPayload):
     pass
 
 
+@strawberry.type
+class UploadAttachmentPayload(CoordinationPayload):
+    attachment: types.Attachment | None = strawberry.field(
+        default=None, description="The uploaded file (null when refused)."
+    )
+
+
+@strawberry.type
+class DeleteAttachmentPayload(CoordinationPayload):
+    pass
+
+
 def user_errors(
     problems: tuple[Problem, ...], prefix: FieldPath, language: Language
 ) -> list[UserError]:
@@ -83,6 +96,7 @@ def user_errors(
 
 P = TypeVar("P", bound=CoordinationPayload)
 Change = Callable[[AsyncSession, Viewer], Awaitable[int | None]]
+Around = Callable[[Viewer], AbstractAsyncContextManager[object]]
 
 
 async def change_coordination(
@@ -93,15 +107,21 @@ async def change_coordination(
     role: Role,
     prefix: FieldPath,
     change: Change,
+    around: Around | None = None,
 ) -> P:
-    """Run ``change`` (returning the id of the request to show) as one mutation."""
+    """Run ``change`` (returning the id of the request to show) as one mutation.
+
+    ``around`` wraps the transaction, for work that must come before it and outside it, and be
+    undone when it does not commit (an upload's checks and its file); it may refuse, like
+    ``change``, by raising ``DomainError``.
+    """
     context = info.context
     viewer = await context.require_viewer()
     if viewer.role is not role:
         return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
     presentation = context.presentation(viewer)
     try:
-        async with context.transaction() as session:
+        async with around(viewer) if around else nullcontext(), context.transaction() as session:
             coordination_id = await change(session, viewer)
             row = (
                 await queries.get_coordination(session, viewer, coordination_id=coordination_id)

@@ -1,5 +1,7 @@
-"""What shapes the objects of one request: the viewer's role and language."""
+"""What shapes the objects of one request: the viewer's role and language, and the signed
+download links issued to the viewer."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from db.status import Role
@@ -10,3 +12,5 @@ from schema.messages import Language
 class Presentation:
     role: Role
     language: Language
+    download_url: Callable[[int], str]
+    """The signed, short-lived URL of an attachment (by its primary key) for this viewer."""

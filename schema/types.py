@@ -107,10 +107,15 @@ class Viewer:
 class Attachment(Node):
     slot: AttachmentSlot
     file_name: str = strawberry.field(description="The original file name, for display.")
-    content_type: str
-    size: int
-    sha256: str
+    content_type: str = strawberry.field(
+        description="application/pdf, image/jpeg or image/png, as the bytes showed."
+    )
+    size: int = strawberry.field(description="In bytes.")
+    sha256: str = strawberry.field(description="SHA-256 of the stored bytes, hexadecimal.")
     uploaded_at: dt.datetime
+    download_url: str = strawberry.field(
+        description="A link to the file for the viewer, valid for a few minutes (no token needed)."
+    )
 
 
 @strawberry.type(description="One status change in a request's history.")
@@ -218,7 +223,7 @@ def port(code: str) -> Port:
     return Port.of(found)
 
 
-def attachment(row: models.Attachment) -> Attachment:
+def attachment(row: models.Attachment, presentation: Presentation) -> Attachment:
     return Attachment(
         id=strawberry.ID(ids.encode(Attachment.__name__, row.id)),
         slot=row.slot,
@@ -227,6 +232,7 @@ def attachment(row: models.Attachment) -> Attachment:
         size=row.size,
         sha256=row.sha256,
         uploaded_at=row.created_at,
+        download_url=presentation.download_url(row.id),
     )
 
 
@@ -281,7 +287,7 @@ def coordination(row: models.Coordination, presentation: Presentation) -> Coordi
         contact_name=row.contact_name,
         contact_phone=row.contact_phone,
         reason=row.reason,
-        attachments=[attachment(a) for a in _slot_order(row.attachments)],
+        attachments=[attachment(a, presentation) for a in _slot_order(row.attachments)],
         history=[status_change(change) for change in row.history],
         allowed_actions=allowed_actions(row.status, presentation.role),
         customs_remark=row.customs_remark,

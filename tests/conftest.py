@@ -7,6 +7,7 @@ drops it afterwards. The schema is migrated once per run; every test starts from
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,11 +95,17 @@ def database(app: Starlette) -> Database:
     return database
 
 
+def _empty_directory(directory: Path) -> None:
+    shutil.rmtree(directory)
+    directory.mkdir()
+
+
 @pytest.fixture(autouse=True)
 async def empty_tables(request: pytest.FixtureRequest) -> None:
-    """Every test that touches the app starts from empty tables."""
+    """Every test that touches the app starts from empty tables and an empty storage directory."""
     if "app" not in request.fixturenames:
         return
+    _empty_directory(request.getfixturevalue("storage_dir"))
     database: Database = request.getfixturevalue("database")
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with database.write_engine.begin() as connection:

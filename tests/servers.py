@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -24,11 +25,26 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def uvicorn_server(
     environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
 ) -> Iterator[str]:
     """Serve the app (``api.app:create_app``) until the block ends; yields its base URL."""
+    with uvicorn_process(environment, workers=workers, timeout=timeout) as server:
+        yield server.url
+
+
+@contextmanager
+def uvicorn_process(
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
+) -> Iterator[Server]:
+    """Like ``uvicorn_server``, with the process (with one worker, the server itself)."""
     port = free_port()
     command = [
         sys.executable,
@@ -48,7 +64,8 @@ def uvicorn_server(
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environment}, stderr=log)
         try:
-            yield _wait_until_healthy(process, log, f"http://127.0.0.1:{port}", timeout)
+            url = _wait_until_healthy(process, log, f"http://127.0.0.1:{port}", timeout)
+            yield Server(url, process)
         finally:
             process.terminate()
             try:

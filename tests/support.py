@@ -3,15 +3,22 @@
 import base64
 import datetime as dt
 import itertools
+import json
+import os
+import random
 import secrets
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
+from api.settings import Settings
 from api.tokens import Tokens
 from db import certificates, identity
 from db.certificates import CertificateRecord
@@ -24,6 +31,7 @@ from db.models import (
     AttachmentSlot,
     Base,
     CertificateKind,
+    Coordination,
     CoordinationType,
 )
 from db.status import Role
@@ -92,6 +100,36 @@ mutation($input: RecordCustomsReceiptInput!) {
 }
 """
 )
+
+UPLOAD = (
+    ALL_FIELDS
+    + """
+mutation Upload(
+  $coordinationId: ID!, $slot: AttachmentSlot!, $file: Upload!, $expectedVersion: Int
+) {
+  uploadAttachment(
+    coordinationId: $coordinationId, slot: $slot, file: $file, expectedVersion: $expectedVersion
+  ) {
+    coordination { ...AllFields }
+    attachment { id slot fileName contentType size sha256 uploadedAt downloadUrl }
+    message errors { field code message }
+  }
+}
+"""
+)
+
+DELETE_ATTACHMENT = (
+    ALL_FIELDS
+    + """
+mutation Delete($attachmentId: ID!, $expectedVersion: Int) {
+  deleteAttachment(attachmentId: $attachmentId, expectedVersion: $expectedVersion) {
+    coordination { ...AllFields } message errors { field code message }
+  }
+}
+"""
+)
+
+PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
 
 GET = (
     ALL_FIELDS
@@ -206,6 +244,80 @@ class Api:
 
     async def get(self, actor: Actor, *, id: str | None = None, no: str | None = None) -> Any:
         return (await self.data(GET, {"id": id, "no": no}, actor=actor))["coordination"]
+
+    async def multipart(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        file: tuple[str, bytes, str],
+        *,
+        actor: Actor | None = None,
+        headers: dict[str, str] | None = None,
+        language: str | None = None,
+    ) -> httpx.Response:
+        """A GraphQL multipart request (operations, map, one file part for ``variables.file``)."""
+        all_headers = dict(PREFLIGHT if headers is None else headers)
+        if actor is not None:
+            all_headers["Authorization"] = f"Bearer {actor.token}"
+        if language:
+            all_headers["Accept-Language"] = language
+        operations = {"query": query, "variables": {**variables, "file": None}}
+        return await self.client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps(operations),
+                "map": json.dumps({"0": ["variables.file"]}),
+            },
+            files={"0": file},
+            headers=all_headers,
+        )
+
+    async def upload(
+        self,
+        actor: Actor,
+        coordination_id: str,
+        slot: str,
+        content: bytes,
+        file_name: str = "原产地证明.pdf",
+        *,
+        content_type: str = "application/octet-stream",
+        expected_version: int | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """The ``uploadAttachment`` payload."""
+        variables = {
+            "coordinationId": coordination_id,
+            "slot": slot,
+            "expectedVersion": expected_version,
+        }
+        response = await self.multipart(
+            UPLOAD, variables, (file_name, content, content_type), actor=actor, language=language
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body.get("errors"):
+            raise GraphQLFailure(body["errors"])
+        payload: dict[str, Any] = body["data"]["uploadAttachment"]
+        return payload
+
+    async def attach(
+        self, actor: Actor, coordination_id: str, slot: str, content: bytes, file_name: str
+    ) -> dict[str, Any]:
+        """An uploaded attachment; fails the test if the upload was refused."""
+        payload = await self.upload(actor, coordination_id, slot, content, file_name)
+        assert payload["errors"] == [], payload["errors"]
+        attachment: dict[str, Any] = payload["attachment"]
+        return attachment
+
+    async def delete_attachment(
+        self, actor: Actor, attachment_id: str, expected_version: int | None = None
+    ) -> dict[str, Any]:
+        """The ``deleteAttachment`` payload."""
+        variables = {"attachmentId": attachment_id, "expectedVersion": expected_version}
+        payload: dict[str, Any] = (await self.data(DELETE_ATTACHMENT, variables, actor=actor))[
+            "deleteAttachment"
+        ]
+        return payload
 
 
 def pk_of(global_id: str) -> int:
@@ -383,3 +495,59 @@ TYPENAMES = {
     "RULING_DECLARATION": "RulingDeclarationRequest",
     "CCPIT_CERTIFICATE": "CcpitCertificateRequest",
 }
+
+
+def sample(kind: str, size: int) -> bytes:
+    """``size`` bytes that look like ``kind`` (pdf, jpeg, png, exe), the same on every call."""
+    head = {
+        "pdf": b"%PDF-1.7\n",
+        "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        "exe": b"MZ\x90\x00\x03\x00\x00\x00",
+    }[kind]
+    return (head + random.Random(f"{kind}{size}").randbytes(size))[:size]
+
+
+def stored_files(storage_dir: Path) -> list[str]:
+    """Every file under the storage directory (temporary ones too), relative to it."""
+    return sorted(
+        p.relative_to(storage_dir).as_posix() for p in storage_dir.rglob("*") if p.is_file()
+    )
+
+
+def upload_body(coordination_id: str, content: bytes) -> tuple[bytes, dict[str, str]]:
+    """A whole multipart upload body (file in slot OTHER_1), as httpx encodes it, and its
+    Content-Type header."""
+    operations = {
+        "query": UPLOAD,
+        "variables": {"coordinationId": coordination_id, "slot": "OTHER_1", "file": None},
+    }
+    built = httpx.Request(
+        "POST",
+        "http://xhsz.test/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("big.png", content, "image/png")},
+    )
+    return built.read(), {"Content-Type": built.headers["content-type"]}
+
+
+def xhsz(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``xhsz`` command line on the test database and storage."""
+    environment = {
+        **os.environ,
+        "XHSZ_DATABASE_URL": settings.database_url,
+        "XHSZ_SECRET_KEY": settings.secret_key,
+        "XHSZ_STORAGE_DIR": str(settings.storage_dir),
+    }
+    command = [str(Path(sys.executable).with_name("xhsz")), *arguments]
+    return subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def update_coordination(database: Database, global_id: str, **values: Any) -> None:
+    """Change a request straight in the database (a status customs would set, a deletion…)."""
+    async with database.writer() as session, session.begin():
+        await session.execute(
+            update(Coordination).where(Coordination.id == pk_of(global_id)).values(**values)
+        )

@@ -20,6 +20,9 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     assert settings.introspection
     assert settings.max_file_bytes == 4_194_304
     assert settings.max_pdf_bytes == 307_200
+    assert settings.max_json_bytes == 1_048_576
+    assert settings.max_multipart_bytes == 4_194_304 + 65_536
+    assert settings.download_url_ttl == dt.timedelta(minutes=5)
     assert settings.login_limits.max_failures_per_username == 5
     assert settings.login_limits.lockout == dt.timedelta(minutes=15)
 
@@ -34,6 +37,9 @@ def test_every_setting_is_read_from_the_environment() -> None:
             "XHSZ_TOKEN_TTL_SECONDS": "60",
             "XHSZ_MAX_FILE_BYTES": "1000",
             "XHSZ_MAX_PDF_BYTES": "500",
+            "XHSZ_MAX_JSON_BYTES": "2000",
+            "XHSZ_MULTIPART_MARGIN_BYTES": "300",
+            "XHSZ_DOWNLOAD_URL_TTL_SECONDS": "90",
             "XHSZ_LOGIN_MAX_FAILURES": "3",
             "XHSZ_LOGIN_LOCKOUT_SECONDS": "30",
             "XHSZ_GRAPHIQL": "true",
@@ -44,6 +50,9 @@ def test_every_setting_is_read_from_the_environment() -> None:
     assert settings.is_production
     assert settings.token_ttl == dt.timedelta(seconds=60)
     assert (settings.max_file_bytes, settings.max_pdf_bytes) == (1000, 500)
+    assert settings.max_json_bytes == 2000
+    assert settings.max_multipart_bytes == 1300, "the file limit plus the margin"
+    assert settings.download_url_ttl == dt.timedelta(seconds=90)
     assert settings.login_limits.max_failures_per_username == 3
     assert settings.login_limits.lockout == dt.timedelta(seconds=30)
     assert settings.graphiql is True
