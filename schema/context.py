@@ -10,14 +10,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.settings import Settings
 from api.tokens import Tokens
 from db import identity
 from db.clock import utcnow
@@ -25,6 +24,11 @@ from db.database import Database
 from db.identity import Viewer
 from schema.messages import Language
 from schema.presentation import Presentation
+
+if TYPE_CHECKING:
+    # Only a type here: the settings hold the schema's query limits, so importing them at run
+    # time would be circular.
+    from api.settings import Settings
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -47,7 +51,7 @@ class Context:
     request: Request
     response: Response | Any
     database: Database
-    settings: Settings
+    settings: "Settings"
     tokens: Tokens
     language: Language
     now: dt.datetime = field(default_factory=utcnow)
@@ -58,6 +62,11 @@ class Context:
 
     def presentation(self, viewer: Viewer) -> Presentation:
         return Presentation(role=viewer.role, language=self.language)
+
+    @property
+    def request_id(self) -> str:
+        """The id of this HTTP request, as in the ``X-Request-ID`` header and the log."""
+        return str(getattr(self.request.state, "request_id", None) or "-")
 
     @property
     def client(self) -> str:

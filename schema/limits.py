@@ -1,0 +1,553 @@
+"""Query limits, checked before anything runs: tokens, depth, aliases, directives and cost.
+
+A refused query gets one GraphQL error naming the limit it hit (``extensions.code`` is
+``QUERY_LIMIT_EXCEEDED``, with ``limit`` and ``max``). The limits are measured before the standard
+validation rules run, so an abusive document never reaches the costlier rules and never earns one
+error per abuse.
+
+- Tokens: the parser stops counting at the limit (a 1 MiB string literal is still one token; the
+  request body limit bounds that).
+- Depth: fields along the longest path, fragments included (``{ viewer { username } }`` is 2).
+  Introspection (``__schema``, ``__type``) may go exactly as deep as GraphiQL's own introspection
+  query, which is deeper than any query of ours; graphql-core's ``MaxIntrospectionDepthRule``
+  refuses the circular ``fields { type { fields { type … } } }`` pattern that stays within it.
+- Aliases and directives: counted as they would run, so a fragment spread three times counts
+  three times.
+- Cost: every field costs 1, and a field taking ``first``/``last`` multiplies the cost of what is
+  selected under it by that page size (the argument as sent, else its default, else
+  ``DEFAULT_PAGE_SIZE``). Lists without paging arguments hold what the data holds and count once.
+  A page of 100 requests with their nested lists costs about 100 × the fields selected per request;
+  a page inside a page costs the product of both sizes. Cost depends on variables, so it is the one
+  check made for every request rather than once per document.
+
+Strings a database cannot store (with a NUL character or an unpaired surrogate) are refused too,
+in literals and in variables alike, as ``BAD_USER_INPUT``: PostgreSQL rejects them, so they would
+otherwise surface as unexpected errors wherever a string reaches a query.
+
+Fragments are measured once each (memoised), so a document whose fragments spread each other
+twice over cannot make the measuring itself exponential.
+"""
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    MaxIntrospectionDepthRule,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    StringValueNode,
+    TokenKind,
+    Visitor,
+    get_introspection_query,
+    get_named_type,
+    get_operation_ast,
+    is_composite_type,
+    parse,
+    validate,
+    value_from_ast,
+    value_from_ast_untyped,
+    visit,
+)
+from graphql.language.lexer import Lexer
+from graphql.language.visitor import BREAK, VisitorAction
+from graphql.validation import ASTValidationRule
+from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from schema.context import BAD_USER_INPUT
+from schema.paging import DEFAULT_FIRST
+
+QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+PAGE_ARGUMENTS = ("first", "last")
+DEFAULT_PAGE_SIZE = DEFAULT_FIRST
+
+# GraphiQL 3.8 (the IDE Strawberry serves) asks graphql-js's getIntrospectionQuery with input value
+# deprecation; graphql-core builds the same document (TypeRef nested nine ofType levels deep).
+GRAPHIQL_INTROSPECTION_QUERY = get_introspection_query(
+    descriptions=True, input_value_deprecation=True
+)
+
+# Documents are cached by their text only up to this size: a single string token can be as long
+# as the request body, and a thousand such entries would hold a gigabyte.
+CACHEABLE_QUERY_CHARS = 16 * 1024
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_directives: int = 50
+    max_cost: int = 10_000
+
+
+class QueryLimitExceeded(GraphQLError):
+    def __init__(
+        self,
+        limit: str,
+        maximum: int,
+        message: str,
+        *,
+        found: int | None = None,
+        nodes: Any = None,
+    ) -> None:
+        extensions: dict[str, Any] = {"code": QUERY_LIMIT_EXCEEDED, "limit": limit, "max": maximum}
+        if found is not None:
+            extensions["found"] = found
+        super().__init__(f"Query refused: {message}", nodes, extensions=extensions)
+
+    @classmethod
+    def over(cls, limit: str, what: str, found: int, maximum: int) -> "QueryLimitExceeded":
+        return cls(limit, maximum, f"{what} is {found}, over the limit of {maximum}.", found=found)
+
+
+# --- shape: depth, aliases and directives -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    depth: int = 0
+    aliases: int = 0
+    directives: int = 0
+
+
+@dataclass(frozen=True)
+class OperationShape:
+    depth: int
+    introspection_depth: int
+    aliases: int
+    directives: int
+
+
+EMPTY = Shape()
+
+
+class _Shapes:
+    """Measures the operations of one document, each fragment once."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.measured: dict[str, Shape] = {}
+        self.root_measured: dict[str, tuple[int, int]] = {}
+        self.entered: set[str] = set()
+
+    def operation(self, operation: OperationDefinitionNode) -> OperationShape:
+        shape = self.selections(operation.selection_set)
+        depth, introspection_depth = self.root_depths(operation.selection_set)
+        own = len(operation.directives or ()) + sum(
+            len(v.directives or ()) for v in operation.variable_definitions or ()
+        )
+        return OperationShape(depth, introspection_depth, shape.aliases, shape.directives + own)
+
+    def selections(self, selection_set: SelectionSetNode | None) -> Shape:
+        depth = aliases = directives = 0
+        for selection in selection_set.selections if selection_set else ():
+            directives += len(selection.directives or ())
+            if isinstance(selection, FieldNode):
+                inner = self.selections(selection.selection_set)
+                depth = max(depth, 1 + inner.depth)
+                aliases += (selection.alias is not None) + inner.aliases
+            else:
+                inner = (
+                    self.fragment(selection.name.value)
+                    if isinstance(selection, FragmentSpreadNode)
+                    else self.selections(selection.selection_set)  # type: ignore[attr-defined]
+                )
+                depth = max(depth, inner.depth)
+                aliases += inner.aliases
+            directives += inner.directives
+        return Shape(depth, aliases, directives)
+
+    def fragment(self, name: str) -> Shape:
+        if name not in self.measured:
+            definition = self.fragments.get(name)
+            if definition is None or name in self.entered:
+                return EMPTY  # unknown or cyclic: the standard rules say so
+            self.entered.add(name)
+            inner = self.selections(definition.selection_set)
+            self.entered.discard(name)
+            own = len(definition.directives or ())
+            self.measured[name] = Shape(inner.depth, inner.aliases, inner.directives + own)
+        return self.measured[name]
+
+    def root_depths(self, selection_set: SelectionSetNode) -> tuple[int, int]:
+        """The depth of the deepest ordinary root field and of the deepest introspection one."""
+        plain = introspection = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                depth = 1 + self.selections(selection.selection_set).depth
+                if selection.name.value in INTROSPECTION_FIELDS:
+                    introspection = max(introspection, depth)
+                else:
+                    plain = max(plain, depth)
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                inner = self.root_fragment(selection.name.value)
+            else:
+                inner = self.root_depths(selection.selection_set)  # type: ignore[attr-defined]
+            plain, introspection = max(plain, inner[0]), max(introspection, inner[1])
+        return plain, introspection
+
+    def root_fragment(self, name: str) -> tuple[int, int]:
+        if name not in self.root_measured:
+            definition = self.fragments.get(name)
+            if definition is None or name in self.entered:
+                return 0, 0
+            self.entered.add(name)
+            self.root_measured[name] = self.root_depths(definition.selection_set)
+            self.entered.discard(name)
+        return self.root_measured[name]
+
+
+def operations(document: DocumentNode) -> Iterator[OperationDefinitionNode]:
+    return (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+GRAPHIQL_INTROSPECTION_DEPTH = max(
+    _Shapes(document).operation(operation).introspection_depth
+    for document in [parse(GRAPHIQL_INTROSPECTION_QUERY)]
+    for operation in operations(document)
+)
+
+
+def shape_refusals(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
+    """The limits on depth, aliases and directives an operation of ``document`` exceeds."""
+    shapes = _Shapes(document)
+    for operation in operations(document):
+        shape = shapes.operation(operation)
+        measured = (
+            ("depth", "the depth", shape.depth, limits.max_depth),
+            (
+                "introspectionDepth",
+                "the introspection depth",
+                shape.introspection_depth,
+                GRAPHIQL_INTROSPECTION_DEPTH,
+            ),
+            ("aliases", "the number of aliases", shape.aliases, limits.max_aliases),
+            ("directives", "the number of directives", shape.directives, limits.max_directives),
+        )
+        refusals: list[GraphQLError] = [
+            QueryLimitExceeded.over(limit, what, found, maximum)
+            for limit, what, found, maximum in measured
+            if found > maximum
+        ]
+        if refusals:
+            return refusals
+    return []
+
+
+class CircularIntrospection(MaxIntrospectionDepthRule):
+    """graphql-core's rule against ``fields { type { fields … } } }``, reporting as a limit."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        allowed = MAX_LIST_DEPTH - 1
+        super().report_error(
+            QueryLimitExceeded(
+                "circularIntrospection",
+                allowed,
+                "introspection nests its lists (fields, interfaces, possibleTypes, inputFields) "
+                f"more than {allowed} deep: a circular introspection query.",
+                nodes=error.nodes,
+            )
+        )
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+class _Costs:
+    """The cost of one operation with its variables, each fragment priced once."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+    ) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        defaults = {
+            d.variable.name.value: value_from_ast_untyped(d.default_value)
+            for d in operation.variable_definitions or ()
+            if d.default_value is not None
+        }
+        self.variables = {**defaults, **(variables or {})}
+        self.priced: dict[str, int] = {}
+        self.entered: set[str] = set()
+
+    def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
+        if selection_set is None or not is_composite_type(parent):
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                field = self.schema.get_field(parent, selection.name.value)
+                if field is None:
+                    continue
+                inner = self.selections(selection.selection_set, get_named_type(field.type))
+                total += 1 + self.page_size(field, selection) * inner
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                scope = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selections(selection.selection_set, scope)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value)
+        return total
+
+    def fragment(self, name: str) -> int:
+        if name not in self.priced:
+            definition = self.fragments.get(name)
+            if definition is None or name in self.entered:
+                return 0
+            self.entered.add(name)
+            scope: GraphQLNamedType | None = self.schema.get_type(
+                definition.type_condition.name.value
+            )
+            self.priced[name] = self.selections(definition.selection_set, scope)
+            self.entered.discard(name)
+        return self.priced[name]
+
+    def page_size(self, field: GraphQLField, node: FieldNode) -> int:
+        """What a field with ``first``/``last`` multiplies its selection by; 1 for other fields."""
+        names = [name for name in PAGE_ARGUMENTS if name in field.args]
+        if not names:
+            return 1
+        sent = [
+            _size(
+                value_from_ast(argument.value, field.args[argument.name.value].type, self.variables)
+            )
+            for argument in node.arguments or ()
+            if argument.name.value in names
+        ]
+        defaults = [_size(field.args[name].default_value) for name in names]
+        for sizes in (sent, defaults):
+            if found := [size for size in sizes if size is not None]:
+                return max(found)
+        return DEFAULT_PAGE_SIZE
+
+
+def _size(value: object) -> int | None:
+    """A page size the request or the schema gave; None for anything else (null, a string…)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> int:
+    """The cost of the operation that would run (0 when none can: execution says why)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    root = schema.get_root_type(operation.operation)
+    cost: int = _Costs(schema, document, operation, variables).selections(
+        operation.selection_set, root
+    )
+    return cost
+
+
+# --- strings ------------------------------------------------------------------------------------
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_string() -> GraphQLError:
+    return GraphQLError(
+        "Strings may not contain NUL characters or unpaired surrogates.",
+        extensions={"code": BAD_USER_INPUT},
+    )
+
+
+class _UnstorableLiteral(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> VisitorAction:
+        if UNSTORABLE.search(node.value):
+            self.found = True
+            return BREAK
+        return None
+
+
+def has_unstorable_literal(document: DocumentNode) -> bool:
+    visitor = _UnstorableLiteral()
+    visit(document, visitor)
+    return visitor.found
+
+
+def has_unstorable_value(value: object) -> bool:
+    """Whether any string in a JSON value (keys included) is one a database cannot store."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+# --- the extension ------------------------------------------------------------------------------
+
+
+def _exceeds_tokens(query: str, maximum: int) -> bool:
+    lexer = Lexer(Source(query))
+    count = 0
+    try:
+        while lexer.advance().kind is not TokenKind.EOF:
+            count += 1
+            if count > maximum:
+                return True
+    except GraphQLSyntaxError:
+        pass
+    return False
+
+
+def _merge_repeated(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """One error per distinct message, with every location: ten unknown directives are one
+    problem, not ten errors to compute and send."""
+    groups: dict[str, list[GraphQLError]] = {}
+    for error in errors:
+        groups.setdefault(error.message, []).append(error)
+    return [
+        GraphQLError(
+            message,
+            [node for error in group for node in error.nodes or ()] or None,
+            extensions={**(group[0].extensions or {}), "code": GRAPHQL_VALIDATION_FAILED},
+        )
+        for message, group in groups.items()
+    ]
+
+
+class QueryChecks:
+    """What every request's document goes through, shared by all requests of one schema.
+
+    Parsing and validation results are cached per document text (bounded LRU caches); the cost is
+    computed per request because it depends on the variables.
+    """
+
+    def __init__(self, limits: QueryLimits, cache_size: int) -> None:
+        self.limits = limits
+        self._parse_cached = lru_cache(maxsize=cache_size)(self._parse)
+        self._validate_cached = lru_cache(maxsize=cache_size)(self._validate)
+
+    def parse(self, query: str) -> DocumentNode:
+        if len(query) > CACHEABLE_QUERY_CHARS:
+            return self._parse(query)
+        return self._parse_cached(query)
+
+    def _parse(self, query: str) -> DocumentNode:
+        try:
+            return parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLSyntaxError as error:
+            if _exceeds_tokens(query, self.limits.max_tokens):
+                raise QueryLimitExceeded(
+                    "tokens",
+                    self.limits.max_tokens,
+                    f"the query has more than {self.limits.max_tokens} tokens.",
+                ) from None
+            error.extensions = {"code": GRAPHQL_PARSE_FAILED}
+            raise
+
+    def validate(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        source = document.loc.source.body if document.loc else ""
+        if len(source) > CACHEABLE_QUERY_CHARS:
+            return self._validate(schema, document, rules)
+        return self._validate_cached(schema, document, rules)
+
+    def _validate(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        refusals = shape_refusals(document, self.limits)
+        if not refusals:
+            refusals = validate(schema, document, [CircularIntrospection])
+        if refusals:
+            return refusals
+        errors = _merge_repeated(validate_document(schema, document, rules))
+        if not errors and has_unstorable_literal(document):
+            errors = [unstorable_string()]
+        return errors
+
+    def request_refusals(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> list[GraphQLError]:
+        """What this request's variables make of a valid document: unstorable strings, cost."""
+        if has_unstorable_value(variables):
+            return [unstorable_string()]
+        cost = operation_cost(schema, document, operation_name, variables)
+        if cost > self.limits.max_cost:
+            return [QueryLimitExceeded.over("cost", "the cost", cost, self.limits.max_cost)]
+        return []
+
+
+class QueryGuard(SchemaExtension):
+    """Parses, validates (limits first) and prices each operation before it may run.
+
+    It takes the place of Strawberry's ``ParserCache`` and ``ValidationCache``: the parser must
+    carry the token limit, and the limits must run before the standard rules.
+    """
+
+    def __init__(self, checks: QueryChecks) -> None:
+        self.checks = checks
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None:
+            context.graphql_document = self.checks.parse(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None, "parsed in on_parse"
+        schema = context.schema._schema
+        errors = self.checks.validate(schema, document, context.validation_rules)
+        if not errors:
+            errors = self.checks.request_refusals(
+                schema, document, context.operation_name, context.variables
+            )
+        context.pre_execution_errors = errors
+        yield
