@@ -4,11 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from api.graphql import GraphQLEndpoint
+from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.tokens import Tokens
 from db.database import Database
@@ -24,7 +26,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         audience=settings.token_audience,
         ttl=settings.token_ttl,
     )
-    graphql = GraphQLEndpoint(build_schema(), database=database, settings=settings, tokens=tokens)
+    schema = build_schema(
+        limits=settings.query_limits,
+        introspection=settings.introspection,
+        max_batch_operations=settings.max_batch_operations,
+    )
+    graphql = GraphQLEndpoint(schema, database=database, settings=settings, tokens=tokens)
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -39,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
+        middleware=[Middleware(SecurityMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings
