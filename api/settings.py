@@ -72,6 +72,9 @@ class Settings:
             max_tokens=reader.integer("XHSZ_MAX_QUERY_TOKENS", defaults.max_tokens),
             max_directives=reader.integer("XHSZ_MAX_QUERY_DIRECTIVES", defaults.max_directives),
             max_cost=reader.integer("XHSZ_MAX_QUERY_COST", defaults.max_cost),
+            max_repeated_fields=reader.integer(
+                "XHSZ_MAX_QUERY_REPEATED_FIELDS", defaults.max_repeated_fields
+            ),
         )
         return cls(
             database_url=reader.text("XHSZ_DATABASE_URL", cls.database_url),

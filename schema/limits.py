@@ -13,6 +13,10 @@ error per abuse.
   refuses the circular ``fields { type { fields { type … } } }`` pattern that stays within it.
 - Aliases and directives: counted as they would run, so a fragment spread three times counts
   three times.
+- Repeated fields: how often one field (response key) is selected in one selection set, inline
+  fragments included. Validation compares such fields pairwise, so 500 copies of
+  ``viewer { username }`` (2,000 tokens) would cost a second of CPU; no real query repeats a
+  field more than a handful of times (once per member of a union, say).
 - Cost: every field costs 1, and a field taking ``first``/``last`` multiplies the cost of what is
   selected under it by that page size (the argument as sent, else its default, else
   ``DEFAULT_PAGE_SIZE``). Lists without paging arguments hold what the data holds and count once.
@@ -29,6 +33,7 @@ twice over cannot make the measuring itself exponential.
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,6 +103,7 @@ class QueryLimits:
     max_tokens: int = 2000
     max_directives: int = 50
     max_cost: int = 10_000
+    max_repeated_fields: int = 10
 
 
 class QueryLimitExceeded(GraphQLError):
@@ -128,6 +134,7 @@ class Shape:
     depth: int = 0
     aliases: int = 0
     directives: int = 0
+    repeats: int = 0  # the most times one field is selected in one selection set
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ class OperationShape:
     introspection_depth: int
     aliases: int
     directives: int
+    repeats: int
 
 
 EMPTY = Shape()
@@ -158,26 +166,41 @@ class _Shapes:
         own = len(operation.directives or ()) + sum(
             len(v.directives or ()) for v in operation.variable_definitions or ()
         )
-        return OperationShape(depth, introspection_depth, shape.aliases, shape.directives + own)
+        return OperationShape(
+            depth, introspection_depth, shape.aliases, shape.directives + own, shape.repeats
+        )
 
     def selections(self, selection_set: SelectionSetNode | None) -> Shape:
+        if selection_set is None:
+            return EMPTY
         depth = aliases = directives = 0
-        for selection in selection_set.selections if selection_set else ():
+        keys = Counter(self.response_keys(selection_set))
+        repeats = max(keys.values(), default=0)
+        for selection in selection_set.selections:
             directives += len(selection.directives or ())
             if isinstance(selection, FieldNode):
                 inner = self.selections(selection.selection_set)
                 depth = max(depth, 1 + inner.depth)
-                aliases += (selection.alias is not None) + inner.aliases
-            else:
-                inner = (
-                    self.fragment(selection.name.value)
-                    if isinstance(selection, FragmentSpreadNode)
-                    else self.selections(selection.selection_set)  # type: ignore[attr-defined]
-                )
+                aliases += selection.alias is not None
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self.fragment(selection.name.value)
                 depth = max(depth, inner.depth)
-                aliases += inner.aliases
+            else:
+                inner = self.selections(selection.selection_set)  # type: ignore[attr-defined]
+                depth = max(depth, inner.depth)
+            aliases += inner.aliases
             directives += inner.directives
-        return Shape(depth, aliases, directives)
+            repeats = max(repeats, inner.repeats)
+        return Shape(depth, aliases, directives, repeats)
+
+    def response_keys(self, selection_set: SelectionSetNode) -> Iterator[str]:
+        """The response keys of a selection set, inline fragments flattened as validation
+        compares them (named fragments are compared once per pair, so they are left out)."""
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield (selection.alias or selection.name).value
+            elif isinstance(selection, InlineFragmentNode):
+                yield from self.response_keys(selection.selection_set)
 
     def fragment(self, name: str) -> Shape:
         if name not in self.measured:
@@ -188,7 +211,9 @@ class _Shapes:
             inner = self.selections(definition.selection_set)
             self.entered.discard(name)
             own = len(definition.directives or ())
-            self.measured[name] = Shape(inner.depth, inner.aliases, inner.directives + own)
+            self.measured[name] = Shape(
+                inner.depth, inner.aliases, inner.directives + own, inner.repeats
+            )
         return self.measured[name]
 
     def root_depths(self, selection_set: SelectionSetNode) -> tuple[int, int]:
@@ -246,6 +271,12 @@ def shape_refusals(document: DocumentNode, limits: QueryLimits) -> list[GraphQLE
             ),
             ("aliases", "the number of aliases", shape.aliases, limits.max_aliases),
             ("directives", "the number of directives", shape.directives, limits.max_directives),
+            (
+                "repeatedFields",
+                "the most times one field is selected in one selection set",
+                shape.repeats,
+                limits.max_repeated_fields,
+            ),
         )
         refusals: list[GraphQLError] = [
             QueryLimitExceeded.over(limit, what, found, maximum)
