@@ -112,8 +112,8 @@ async def empty_tables(request: pytest.FixtureRequest) -> None:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
 
 
-def _client(app: Starlette) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+def _client(app: Starlette, address: str = "203.0.113.7") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://xhsz.test")
 
 
@@ -133,13 +133,14 @@ MakeApi = Callable[..., Awaitable[Api]]
 
 @pytest.fixture
 async def make_api(app: Starlette, settings: Settings) -> AsyncIterator[MakeApi]:
-    """Another app on the same database with some settings changed: ``await make_api(x=…)``."""
+    """Another app on the same database with some settings changed (``await make_api(x=…)``),
+    called from another client address if ``address`` is given."""
     async with AsyncExitStack() as stack:
 
-        async def make(**changes: Any) -> Api:
+        async def make(*, address: str = "203.0.113.7", **changes: Any) -> Api:
             other = create_app(dataclasses.replace(settings, **changes))
             await stack.enter_async_context(other.router.lifespan_context(other))
-            return Api(await stack.enter_async_context(_client(other)))
+            return Api(await stack.enter_async_context(_client(other, address)))
 
         yield make
 
