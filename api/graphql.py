@@ -2,8 +2,9 @@
 GraphQL-over-HTTP rules it enforces.
 
 - POST bodies are JSON (``application/json``, UTF-8); anything else is 415, so that no HTML form
-  (``application/x-www-form-urlencoded``, ``multipart/form-data``, ``text/plain``: the "simple"
-  requests a browser sends cross-site without asking) can reach a mutation.
+  (``application/x-www-form-urlencoded``, ``text/plain``: the "simple" requests a browser sends
+  cross-site without asking) can reach a mutation. ``multipart/form-data`` passes only when uploads
+  are enabled, and then only with their CSRF check.
 - Mutations only over POST: a mutation sent with GET is 405 (``Allow: POST``), as are queries over
   GET when ``XHSZ_GRAPHQL_GET`` is off.
 - Responses are ``application/json``, or ``application/graphql-response+json`` when the client
@@ -106,12 +107,11 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            try:
-                response = await self.run(request)
-            except HTTPException as error:
-                raise Refused(error.status_code, error.reason) from error
+            response = await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except HTTPException as error:  # Strawberry's own refusals
+            response = self.refusal(request, Refused(error.status_code, error.reason))
         await response(scope, receive, send)
 
     def refusal(self, request: Request, refused: Refused) -> Response:
@@ -121,7 +121,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             self.encode_json(body),
             status_code=refused.status,
             headers=refused.headers,
-            media_type=preferred_response_type(request.headers.get("accept")),
+            media_type=f"{preferred_response_type(request.headers.get('accept'))}; charset=utf-8",
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -131,7 +131,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         try:
             return json.loads(data)
-        except (UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):
+            # Not only malformed JSON: bytes that are not UTF-8, a number of 5,000 digits, arrays
+            # nested 100,000 deep.
             raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     def parse_json(self, data: str | bytes) -> Any:

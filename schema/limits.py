@@ -126,7 +126,7 @@ class QueryLimitExceeded(GraphQLError):
         return cls(limit, maximum, f"{what} is {found}, over the limit of {maximum}.", found=found)
 
 
-# --- shape: depth, aliases and directives -----------------------------------------------------
+# --- shape: depth, aliases, directives, repeated fields ---------------------------------------
 
 
 @dataclass(frozen=True)
@@ -249,15 +249,19 @@ def operations(document: DocumentNode) -> Iterator[OperationDefinitionNode]:
     return (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
 
 
-GRAPHIQL_INTROSPECTION_DEPTH = max(
-    _Shapes(document).operation(operation).introspection_depth
-    for document in [parse(GRAPHIQL_INTROSPECTION_QUERY)]
-    for operation in operations(document)
-)
+def introspection_depth(query: str) -> int:
+    document = parse(query)
+    shapes = _Shapes(document)
+    return max(
+        shapes.operation(operation).introspection_depth for operation in operations(document)
+    )
+
+
+GRAPHIQL_INTROSPECTION_DEPTH = introspection_depth(GRAPHIQL_INTROSPECTION_QUERY)
 
 
 def shape_refusals(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
-    """The limits on depth, aliases and directives an operation of ``document`` exceeds."""
+    """The limits of ``document``'s shape that its first offending operation exceeds."""
     shapes = _Shapes(document)
     for operation in operations(document):
         shape = shapes.operation(operation)

@@ -1,6 +1,7 @@
 """Errors: unexpected ones are masked with a request id and logged with their stack; suggestions
 are hidden when introspection is off."""
 
+import base64
 import json
 import logging
 
@@ -183,3 +184,14 @@ async def test_strings_no_database_can_store_are_refused(api: Api, alice: Actor)
                 }
             ]
         }
+
+
+async def test_an_id_beyond_the_largest_key_is_not_found(api: Api, alice: Actor) -> None:
+    for type_name in ("CustomsCertificateRequest", "Attachment"):
+        huge = base64.b64encode(f"{type_name}:{2**63}".encode()).decode()
+        data = await api.data(
+            "query($id: ID!) { node(id: $id) { id } coordination(id: $id) { __typename } }",
+            {"id": huge},
+            actor=alice,
+        )
+        assert data == {"node": None, "coordination": None}

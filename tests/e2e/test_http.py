@@ -133,8 +133,19 @@ async def test_with_plain_json_every_graphql_result_is_200(client: httpx.AsyncCl
         b"null",
         b'{"query": ["{ __typename }"]}',
         b'{"query": "{ __typename }", "variables": [1]}',
+        b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}",
     ],
-    ids=["truncated", "not-utf8", "deep", "number", "string", "null", "query-list", "vars-list"],
+    ids=[
+        "truncated",
+        "not-utf8",
+        "deep",
+        "number",
+        "string",
+        "null",
+        "query-list",
+        "vars-list",
+        "huge-number",
+    ],
 )
 async def test_malformed_bodies_are_400_with_a_json_error(
     client: httpx.AsyncClient, body: bytes
