@@ -121,6 +121,7 @@ def _forged(settings: Settings, actor: Actor, **changes: object) -> str:
     secret = str(changes.pop("secret", settings.secret_key))
     algorithm = str(changes.pop("algorithm", "HS256"))
     claims.update(changes)
+    claims = {name: value for name, value in claims.items() if value is not None}  # None: left out
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
@@ -134,8 +135,24 @@ def _forged(settings: Settings, actor: Actor, **changes: object) -> str:
         {"ver": 2},
         {"sub": "999999"},
         {"algorithm": "HS512"},
+        {"iat": int(time.time()) + 3600},
+        {"exp": None},
+        {"iat": None},
+        {"aud": None},
     ],
-    ids=["signature", "expired", "issuer", "audience", "version", "user", "algorithm"],
+    ids=[
+        "signature",
+        "expired",
+        "issuer",
+        "audience",
+        "version",
+        "user",
+        "algorithm",
+        "issued-in-the-future",
+        "no-expiry",
+        "no-issue-time",
+        "no-audience",
+    ],
 )
 async def test_a_token_that_is_not_ours_or_no_longer_valid_is_refused(
     api: Api, factory: Factory, settings: Settings, changes: dict[str, object]
