@@ -15,8 +15,9 @@ from strawberry.types import ExecutionContext
 from schema import types
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import log, request_id_of, without_suggestion
+from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
-from schema.limits import QueryChecks, QueryGuard, QueryLimits
+from schema.limits import QueryLimits
 from schema.nodes import NodeQuery
 from schema.reference import ReferenceQuery
 
