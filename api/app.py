@@ -11,6 +11,7 @@ from api import graphiql, health
 from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
 from api.limits import BodyLimit
+from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
 from api.tokens import Tokens
@@ -29,8 +30,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     storage = LocalStorage(settings.storage_dir)
     links = DownloadLinks.from_secret(settings.secret_key, settings.download_url_ttl)
+    schema = build_schema(
+        limits=settings.query_limits,
+        introspection=settings.introspection,
+        max_batch_operations=settings.max_batch_operations,
+    )
     graphql = GraphQLEndpoint(
-        build_schema(),
+        schema,
         database=database,
         settings=settings,
         tokens=tokens,
@@ -52,13 +58,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *graphiql.routes,
             Route("/attachments/{attachment_id:int}", downloads.serve, methods=["GET"]),
         ],
+        # Outermost first: every response gets a request id and the security headers, 413s too.
         middleware=[
+            Middleware(SecurityMiddleware),
             Middleware(
                 BodyLimit,
                 path="/graphql",
                 json_bytes=settings.max_json_bytes,
                 multipart_bytes=settings.max_multipart_bytes,
-            )
+            ),
         ],
         lifespan=lifespan,
     )

@@ -1,38 +1,102 @@
-"""The ``/graphql`` endpoint: Strawberry's ASGI view with our per-request context.
+"""The ``/graphql`` endpoint: Strawberry's ASGI view with our per-request context, and the
+GraphQL-over-HTTP rules it enforces.
 
-File uploads (the GraphQL multipart request spec) are on, and guarded against cross-site request
-forgery: ``multipart/form-data`` is a "simple" content type that any web page may POST with the
-user's cookies, so such a request must carry a header that only a preflighted (same-origin or
-CORS-approved) request can have: ``GraphQL-Require-Preflight`` or ``Apollo-Require-Preflight``.
-Body sizes are limited before this view reads anything (``api.limits``).
+- POST bodies are JSON (``application/json``, UTF-8); anything else is 415, so that no HTML form
+  (``application/x-www-form-urlencoded``, ``text/plain``: the "simple" requests a browser sends
+  cross-site without asking) can reach a mutation.
+- File uploads (the GraphQL multipart request spec) are on, and guarded against cross-site request
+  forgery: ``multipart/form-data`` is "simple" too, so such a request must carry a header that only
+  a preflighted (same-origin or CORS-approved) request can have: ``GraphQL-Require-Preflight`` or
+  ``Apollo-Require-Preflight``. Body sizes are limited before this view reads anything
+  (``api.limits``).
+- Mutations only over POST: a mutation sent with GET is 405 (``Allow: POST``), as are queries over
+  GET when ``XHSZ_GRAPHQL_GET`` is off.
+- Responses are ``application/json``, or ``application/graphql-response+json`` when the client
+  prefers it; then a request that could not run at all (syntax, validation, limits) is a 400.
+- A request that fails before execution gets no ``data`` entry, as the GraphQL spec says.
+- Unexpected errors are masked here, the last step before the wire, whatever raised them.
+- HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
 """
 
 import json
 from typing import Any
 
-import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from api import graphiql
 from api.downloads import DownloadLinks
+from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
 from api.tokens import Tokens
 from db.database import Database
+from schema import Schema
 from schema.context import Context
+from schema.errors import is_client_error, masked
 from schema.messages import Language
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+MULTIPART = "multipart/form-data"
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class Refused(Exception):
+    """A request refused at the HTTP level, before any GraphQL ran."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def media_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """``text/plain; charset=UTF-8`` → (``text/plain``, {``charset``: ``utf-8``})."""
+    kind, *parameters = (header or "").split(";")
+    found = {}
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        found[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), found
+
+
+def preferred_response_type(accept: str | None) -> str:
+    """``application/graphql-response+json`` when the client asks for it at least as strongly as
+    for ``application/json``; ``application/json`` otherwise (also for ``*/*`` and no header)."""
+    quality = {JSON: 0.0, GRAPHQL_RESPONSE_JSON: 0.0}
+    for item in (accept or "").split(","):
+        kind, parameters = media_type(item)
+        if kind in quality:
+            try:
+                quality[kind] = max(quality[kind], float(parameters.get("q", "1")))
+            except ValueError:
+                continue
+    if quality[GRAPHQL_RESPONSE_JSON] > 0 and quality[GRAPHQL_RESPONSE_JSON] >= quality[JSON]:
+        return GRAPHQL_RESPONSE_JSON
+    return JSON
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(
         self,
-        schema: strawberry.Schema,
+        schema: Schema,
         *,
         database: Database,
         settings: Settings,
@@ -43,7 +107,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=True,
+            allow_queries_via_get=settings.graphql_get,
             multipart_uploads_enabled=True,
         )
         self.database = database
@@ -52,12 +116,29 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.storage = storage
         self.links = links
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except Refused as refused:
+            response = self.refusal(request, refused)
+        except HTTPException as error:  # Strawberry's own refusals
+            response = self.refusal(request, Refused(error.status_code, error.reason))
+        await response(scope, receive, send)
+
+    def refusal(self, request: Request, refused: Refused) -> Response:
+        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
+        return Response(
+            self.encode_json(body),
+            status_code=refused.status,
+            headers=refused.headers,
+            media_type=f"{preferred_response_type(request.headers.get('accept'))}; charset=utf-8",
+        )
+
     def encode_json(self, data: object) -> bytes:
         # Chinese stays readable in responses (and a third shorter than \\u escapes).
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql.page()
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
@@ -75,6 +156,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             if isinstance(request, Request):
                 await request.close()  # the uploaded files' temporary copies
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            # Not only malformed JSON: bytes that are not UTF-8, a number of 5,000 digits, arrays
+            # nested 100,000 deep.
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Also parses GET's ``variables`` and ``extensions``: those, like a body, must be objects
+        # (or, for a batch, a list of them); Strawberry would fail on a bare number or string.
+        value = super().parse_json(data)
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, dict) for item in items):
+            raise HTTPException(400, "Expected a JSON object.")
+        return value
+
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
         assert isinstance(request, Request), "no subscriptions: websockets never get here"
         return Context(
@@ -87,3 +185,82 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             links=self.links,
             language=Language.from_accept_language(request.headers.get("accept-language")),
         )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            kind, parameters = media_type(request.content_type)
+            accepted = kind == JSON or (kind == MULTIPART and self.multipart_uploads_enabled)
+            if not accepted or parameters.get("charset", "utf-8") != "utf-8":
+                raise Refused(415, "POST bodies must be application/json (UTF-8).")
+        return await super().parse_http_body(request)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                allowed = "GET, POST" if self.allow_queries_via_get else "POST"
+                raise Refused(
+                    405,
+                    "Mutations are only accepted over POST."
+                    if self.allow_queries_via_get
+                    else "Operations are only accepted over POST.",
+                    {"Allow": allowed},
+                ) from error
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {}
+        if not isinstance(result, PreExecutionError):
+            response["data"] = result.data
+        if result.errors:
+            rid = request_id(request)
+            response["errors"] = [
+                (error if is_client_error(error) else masked(error, rid)).formatted
+                for error in result.errors
+            ]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = preferred_response_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response_type = sub_response.media_type or JSON
+        response.headers["content-type"] = f"{response_type}; charset=utf-8"
+        not_run = isinstance(response_data, dict) and "data" not in response_data
+        if response_type == GRAPHQL_RESPONSE_JSON and not_run and not sub_response.status_code:
+            response.status_code = 400
+        return response
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        page = graphiql.page()
+        page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
+        return page

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from db.attachments import FileLimits
 from db.identity import LoginLimits
+from schema.limits import QueryLimits
 
 VAR_DIR = Path("var")
 DEVELOPMENT, PRODUCTION = "development", "production"
@@ -36,6 +37,9 @@ class Settings:
     login_limits: LoginLimits = field(default_factory=LoginLimits)
     graphiql: bool = True
     introspection: bool = True
+    graphql_get: bool = True
+    query_limits: QueryLimits = field(default_factory=QueryLimits)
+    max_batch_operations: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +75,17 @@ class Settings:
             window=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_WINDOW_SECONDS", 900)),
             lockout=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_LOCKOUT_SECONDS", 900)),
         )
+        defaults = QueryLimits()
+        query_limits = QueryLimits(
+            max_depth=reader.integer("XHSZ_MAX_QUERY_DEPTH", defaults.max_depth),
+            max_aliases=reader.integer("XHSZ_MAX_QUERY_ALIASES", defaults.max_aliases),
+            max_tokens=reader.integer("XHSZ_MAX_QUERY_TOKENS", defaults.max_tokens),
+            max_directives=reader.integer("XHSZ_MAX_QUERY_DIRECTIVES", defaults.max_directives),
+            max_cost=reader.integer("XHSZ_MAX_QUERY_COST", defaults.max_cost),
+            max_repeated_fields=reader.integer(
+                "XHSZ_MAX_QUERY_REPEATED_FIELDS", defaults.max_repeated_fields
+            ),
+        )
         return cls(
             database_url=reader.text("XHSZ_DATABASE_URL", cls.database_url),
             storage_dir=Path(reader.text("XHSZ_STORAGE_DIR", str(cls.storage_dir))),
@@ -90,6 +105,9 @@ class Settings:
             login_limits=limits,
             graphiql=reader.flag("XHSZ_GRAPHIQL", not production),
             introspection=reader.flag("XHSZ_INTROSPECTION", not production),
+            graphql_get=reader.flag("XHSZ_GRAPHQL_GET", True),
+            query_limits=query_limits,
+            max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
         )
 
 
@@ -100,7 +118,7 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.environ.get(name, "").strip() or default
 
-    def integer(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
         raw = self.environ.get(name, "").strip()
         if not raw:
             return default
@@ -108,8 +126,10 @@ class _Reader:
             value = int(raw)
         except ValueError:
             raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"{name} must be positive")
+        if value < minimum:
+            raise SettingsError(
+                f"{name} must be positive" if minimum == 1 else f"{name} must be at least {minimum}"
+            )
         return value
 
     def flag(self, name: str, default: bool) -> bool:

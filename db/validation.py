@@ -22,7 +22,8 @@ REMARK_MAX = 1000
 
 DOMESTIC_PHONE = (
     re.compile(r"1[3-9]\d{9}"),  # mainland mobile
-    re.compile(r"0\d{2,3}-?[1-9]\d{6,7}((-|转)\d{1,6})?"),  # landline with area code, extension
+    # landline: area code (0, then 1–9, then one or two digits), number, optional extension
+    re.compile(r"0[1-9]\d{1,2}-?[1-9]\d{6,7}((-|转)\d{1,6})?"),
     re.compile(r"95\d{3}(\d{1,3})?"),  # 95xxx service numbers
     re.compile(r"(400|800)-?\d{3}-?\d{4}"),  # national service numbers
 )

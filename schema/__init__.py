@@ -3,16 +3,23 @@
 Each domain module contributes its own ``…Query`` and ``…Mutation`` types; they are merged here.
 """
 
+from typing import Any
+
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema import types
 from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
-from schema.errors import is_client_error
+from schema.errors import log, request_id_of, without_suggestion
+from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
+from schema.limits import QueryLimits
 from schema.nodes import NodeQuery
 from schema.reference import ReferenceQuery
 
@@ -24,8 +31,35 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class Schema(strawberry.Schema):
+    """Logs errors our way (unexpected ones with their stack and request id) and, when asked to
+    hide suggestions, removes every "Did you mean …" (Strawberry's own option covers only unknown
+    fields, not arguments, types or enum values)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        log(errors, request_id_of(context))
+
+    @staticmethod
+    def remove_field_suggestion(error: GraphQLError) -> None:
+        error.message = without_suggestion(error.message)
+
+
+def build_schema(
+    *,
+    limits: QueryLimits | None = None,
+    introspection: bool = True,
+    max_batch_operations: int = 0,
+) -> Schema:
+    """The schema; ``introspection=False`` refuses ``__schema``/``__type`` and hides suggestions,
+    ``max_batch_operations`` > 1 accepts JSON arrays of that many operations."""
+    checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
+    extensions: list[Any] = [lambda: QueryGuard(checks)]
+    if not introspection:
+        extensions.insert(0, DisableIntrospection)
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[
@@ -35,9 +69,11 @@ def build_schema() -> strawberry.Schema:
             types.CcpitCertificateRequest,
             types.Attachment,
         ],
-        extensions=[
-            lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
-            lambda: MaskErrors(should_mask_error=lambda error: not is_client_error(error)),
-        ],
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=not introspection,
+            batching_config=(
+                {"max_operations": max_batch_operations} if max_batch_operations > 1 else None
+            ),
+        ),
     )

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.downloads import DownloadLinks
-from api.settings import Settings
 from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity
@@ -28,6 +27,11 @@ from db.database import Database
 from db.identity import Viewer
 from schema.messages import Language
 from schema.presentation import Presentation
+
+if TYPE_CHECKING:
+    # Only a type here: the settings hold the schema's query limits, so importing them at run
+    # time would be circular.
+    from api.settings import Settings
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -50,7 +54,7 @@ class Context:
     request: Request
     response: Response | Any
     database: Database
-    settings: Settings
+    settings: "Settings"
     tokens: Tokens
     storage: LocalStorage
     links: DownloadLinks
@@ -74,6 +78,11 @@ class Context:
                 now=self.now,
             ),
         )
+
+    @property
+    def request_id(self) -> str:
+        """The id of this HTTP request, as in the ``X-Request-ID`` header and the log."""
+        return str(getattr(self.request.state, "request_id", None) or "-")
 
     @property
     def client(self) -> str:

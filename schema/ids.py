@@ -3,6 +3,8 @@
 import base64
 import binascii
 
+MAX_PK = 2**63 - 1  # the largest BIGINT: a larger number is nobody's key, not a database error
+
 
 def encode(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode("ascii")
@@ -16,7 +18,12 @@ def decode(global_id: str) -> tuple[str, int] | None:
         pk = int(raw_pk)
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    if not type_name or pk <= 0 or str(pk) != raw_pk or encode(type_name, pk) != global_id:
+    if (
+        not type_name
+        or not 0 < pk <= MAX_PK
+        or str(pk) != raw_pk
+        or encode(type_name, pk) != global_id
+    ):
         return None
     return type_name, pk
 

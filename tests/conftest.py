@@ -5,11 +5,14 @@ of its own on ``XHSZ_TEST_POSTGRES`` (default ``postgresql+asyncpg://postgres@12
 drops it afterwards. The schema is migrated once per run; every test starts from empty tables.
 """
 
+import dataclasses
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -116,16 +119,37 @@ async def empty_tables(request: pytest.FixtureRequest) -> None:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
 
 
+def _client(app: Starlette, address: str = "203.0.113.7") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://xhsz.test")
+
+
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://xhsz.test") as http:
+    async with _client(app) as http:
         yield http
 
 
 @pytest.fixture
 def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
+
+
+MakeApi = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def make_api(app: Starlette, settings: Settings) -> AsyncIterator[MakeApi]:
+    """Another app on the same database with some settings changed (``await make_api(x=…)``),
+    called from another client address if ``address`` is given."""
+    async with AsyncExitStack() as stack:
+
+        async def make(*, address: str = "203.0.113.7", **changes: Any) -> Api:
+            other = create_app(dataclasses.replace(settings, **changes))
+            await stack.enter_async_context(other.router.lifespan_context(other))
+            return Api(await stack.enter_async_context(_client(other, address)))
+
+        yield make
 
 
 @pytest.fixture

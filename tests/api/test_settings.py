@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import Settings, SettingsError, development_secret
+from schema.limits import QueryLimits
 
 SECRET = "s" * 40
 
@@ -25,6 +26,42 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     assert settings.download_url_ttl == dt.timedelta(minutes=5)
     assert settings.login_limits.max_failures_per_username == 5
     assert settings.login_limits.lockout == dt.timedelta(minutes=15)
+    assert settings.query_limits == QueryLimits(
+        max_depth=10,
+        max_aliases=15,
+        max_tokens=2000,
+        max_directives=50,
+        max_cost=10_000,
+        max_repeated_fields=10,
+    )
+    assert settings.max_batch_operations == 0, "batching is off"
+    assert settings.graphql_get
+
+
+def test_query_limits_batching_and_get_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "XHSZ_SECRET_KEY": SECRET,
+            "XHSZ_MAX_QUERY_DEPTH": "7",
+            "XHSZ_MAX_QUERY_ALIASES": "5",
+            "XHSZ_MAX_QUERY_TOKENS": "1000",
+            "XHSZ_MAX_QUERY_DIRECTIVES": "20",
+            "XHSZ_MAX_QUERY_COST": "5000",
+            "XHSZ_MAX_QUERY_REPEATED_FIELDS": "3",
+            "XHSZ_MAX_BATCH_OPERATIONS": "4",
+            "XHSZ_GRAPHQL_GET": "false",
+        }
+    )
+    assert settings.query_limits == QueryLimits(
+        max_depth=7,
+        max_aliases=5,
+        max_tokens=1000,
+        max_directives=20,
+        max_cost=5000,
+        max_repeated_fields=3,
+    )
+    assert settings.max_batch_operations == 4
+    assert not settings.graphql_get
 
 
 def test_every_setting_is_read_from_the_environment() -> None:
@@ -68,6 +105,8 @@ def test_every_setting_is_read_from_the_environment() -> None:
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_FILE_BYTES": "4M"}, "whole number"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_FILE_BYTES": "0"}, "positive"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_GRAPHIQL": "maybe"}, "true or false"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_QUERY_DEPTH": "0"}, "positive"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_BATCH_OPERATIONS": "-1"}, "at least 0"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:

@@ -3,12 +3,16 @@
 import datetime as dt
 import time
 
+import httpx
 import jwt
 import pytest
 from sqlalchemy import update
 
 from api.settings import Settings
+from db.identity import LoginLimits
 from db.models import User
+from tests.conftest import MakeApi
+from tests.servers import uvicorn_server
 from tests.support import PASSWORD, Actor, Api, Factory
 
 LOGIN = """
@@ -117,6 +121,7 @@ def _forged(settings: Settings, actor: Actor, **changes: object) -> str:
     secret = str(changes.pop("secret", settings.secret_key))
     algorithm = str(changes.pop("algorithm", "HS256"))
     claims.update(changes)
+    claims = {name: value for name, value in claims.items() if value is not None}  # None: left out
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
@@ -130,8 +135,24 @@ def _forged(settings: Settings, actor: Actor, **changes: object) -> str:
         {"ver": 2},
         {"sub": "999999"},
         {"algorithm": "HS512"},
+        {"iat": int(time.time()) + 3600},
+        {"exp": None},
+        {"iat": None},
+        {"aud": None},
     ],
-    ids=["signature", "expired", "issuer", "audience", "version", "user", "algorithm"],
+    ids=[
+        "signature",
+        "expired",
+        "issuer",
+        "audience",
+        "version",
+        "user",
+        "algorithm",
+        "issued-in-the-future",
+        "no-expiry",
+        "no-issue-time",
+        "no-audience",
+    ],
 )
 async def test_a_token_that_is_not_ours_or_no_longer_valid_is_refused(
     api: Api, factory: Factory, settings: Settings, changes: dict[str, object]
@@ -206,3 +227,90 @@ async def test_five_failures_lock_the_username_even_for_the_right_password(
     other = await factory.enterprise_user(username="bob")
     assert other.username == "bob"
     assert (await login(api, "bob", PASSWORD))["errors"] == []
+
+
+async def test_twenty_wrong_passwords_are_refused_after_the_threshold_and_so_is_the_right_one(
+    api: Api, factory: Factory
+) -> None:
+    await factory.enterprise_user(username="alice")
+    codes = [
+        (await login(api, "alice", f"guess {attempt}"))["errors"][0]["code"]  # type: ignore[index]
+        for attempt in range(20)
+    ]
+    assert codes == ["INVALID_CREDENTIALS"] * 5 + ["TOO_MANY_ATTEMPTS"] * 15
+
+    during_lockout = await login(api, "alice", PASSWORD)
+    assert during_lockout["token"] is None
+    assert during_lockout["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"  # type: ignore[index]
+
+
+async def test_an_unknown_username_is_locked_out_like_a_known_one(api: Api) -> None:
+    codes = [
+        (await login(api, "nobody", f"guess {attempt}"))["errors"][0]["code"]  # type: ignore[index]
+        for attempt in range(6)
+    ]
+    assert codes == ["INVALID_CREDENTIALS"] * 5 + ["TOO_MANY_ATTEMPTS"]
+
+
+async def test_failures_from_one_client_over_its_limit_lock_that_client_out(
+    factory: Factory, make_api: MakeApi
+) -> None:
+    """The per-client limit (20 by default, 4 here to keep the test fast) counts failures for
+    any username, so guessing across many usernames from one address stops too."""
+    await factory.enterprise_user(username="alice")
+    limits = LoginLimits(max_failures_per_client=4)
+    attacker = await make_api(login_limits=limits)
+    for attempt in range(4):  # one try each for four usernames: no username limit is hit
+        payload = await login(attacker, f"user{attempt}", "guess")
+        assert payload["errors"][0]["code"] == "INVALID_CREDENTIALS"  # type: ignore[index]
+
+    refused = await login(attacker, "alice", PASSWORD)
+    assert refused["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"  # type: ignore[index]
+
+    elsewhere = await make_api(login_limits=limits, address="198.51.100.9")
+    assert (await login(elsewhere, "alice", PASSWORD))["errors"] == []
+
+
+async def test_a_lockout_holds_for_every_worker(
+    api: Api, factory: Factory, make_api: MakeApi
+) -> None:
+    """Two apps with their own engines stand for two worker processes: the count is shared."""
+    await factory.enterprise_user(username="alice")
+    other_worker = await make_api()
+    for attempt in range(5):
+        await login((api, other_worker)[attempt % 2], "alice", "guess")
+    for worker in (api, other_worker):
+        payload = await login(worker, "alice", PASSWORD)
+        assert payload["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"  # type: ignore[index]
+
+
+async def test_behind_a_proxy_the_forwarded_client_address_is_the_one_limited(
+    factory: Factory, settings: Settings
+) -> None:
+    """uvicorn takes the client from X-Forwarded-For when the proxy is trusted (127.0.0.1 by
+    default, FORWARDED_ALLOW_IPS otherwise); the per-client limit then applies per real client."""
+    await factory.enterprise_user(username="alice")
+    environment = {
+        "XHSZ_DATABASE_URL": settings.database_url,
+        "XHSZ_SECRET_KEY": settings.secret_key,
+        "XHSZ_STORAGE_DIR": str(settings.storage_dir),
+        "XHSZ_LOGIN_MAX_FAILURES_PER_CLIENT": "3",
+    }
+    with uvicorn_server(environment) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+
+            async def code(username: str, password: str, client: str) -> str | None:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": LOGIN, "variables": {"u": username, "p": password}},
+                    headers={"X-Forwarded-For": client},
+                )
+                errors = response.json()["data"]["login"]["errors"]
+                return str(errors[0]["code"]) if errors else None
+
+            for attempt in range(3):
+                assert await code(f"user{attempt}", "guess", "198.51.100.1") == (
+                    "INVALID_CREDENTIALS"
+                )
+            assert await code("alice", PASSWORD, "198.51.100.1") == "TOO_MANY_ATTEMPTS"
+            assert await code("alice", PASSWORD, "198.51.100.2") is None

@@ -1,0 +1,109 @@
+"""The outermost middleware: a request id, security headers on every response, and a last-resort
+answer for an exception nothing else caught.
+
+Every response carries ``X-Request-ID`` (also in masked errors and in the log), ``nosniff``, a
+``Referrer-Policy``, framing denied, ``Cache-Control: no-store`` (API answers and downloads are
+per-user data) and a Content Security Policy. The default policy allows nothing, which is right
+for JSON and files; the GraphiQL page sends its own (``GRAPHIQL_POLICY``): everything from the app
+itself, which serves GraphiQL's assets.
+"""
+
+import json
+import logging
+import uuid
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schema.errors import INTERNAL_SERVER_ERROR, UNEXPECTED_ERROR
+
+logger = logging.getLogger("xhsz.errors")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+GRAPHIQL_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        # The page, React, GraphiQL and its explorer all come from the app itself (api.graphiql).
+        "script-src 'self'",
+        # GraphiQL and its editor set inline styles.
+        "style-src 'self' 'unsafe-inline'",
+        "font-src data:",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ]
+)
+"""The GraphiQL page's policy: nothing from elsewhere, no inline script."""
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+    "content-security-policy": API_POLICY,
+}
+
+
+def request_id(request: Request) -> str:
+    """The id the middleware gave this request."""
+    return str(getattr(request.state, "request_id", None) or "-")
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name.encode(), value.encode())
+                    for name, value in SECURITY_HEADERS.items()
+                    if name.encode() not in present
+                ]
+                extra.append((REQUEST_ID_HEADER.lower().encode(), rid.encode()))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("unexpected error in request %s (%s)", rid, scope.get("path"))
+            if started:
+                raise
+            body = json.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": UNEXPECTED_ERROR,
+                            "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
+                        }
+                    ]
+                }
+            ).encode()
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
