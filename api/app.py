@@ -7,10 +7,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from api import graphiql, health
+from api import graphiql, health, metrics
 from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
 from api.limits import BodyLimit
+from api.observability import AccessLog
 from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         links=links,
     )
     downloads = Downloads(database=database, storage=storage, links=links)
+    metrics.watch_pool(database)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -55,11 +57,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             *graphiql.routes,
             Route("/attachments/{attachment_id:int}", downloads.serve, methods=["GET"]),
         ],
-        # Outermost first: every response gets a request id and the security headers, 413s too.
+        # Outermost first: every request is logged and measured, and every response gets a
+        # request id and the security headers, 413s too.
         middleware=[
+            Middleware(AccessLog),
             Middleware(SecurityMiddleware),
             Middleware(
                 BodyLimit,

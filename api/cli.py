@@ -4,6 +4,8 @@ import asyncio
 import datetime as dt
 import enum
 import json
+import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,8 +18,9 @@ from rich.console import Console
 from rich.progress import Progress, TaskID, TransferSpeedColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import demo, maintenance
-from api.settings import Settings, SettingsError
+from api import demo, maintenance, metrics
+from api.observability import logging_config
+from api.settings import VAR_DIR, Settings, SettingsError
 from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity, migrate
@@ -125,11 +128,17 @@ def serve(
         bool, typer.Option("--demo", help="Seed demo data and print a ready token.")
     ] = False,
 ) -> None:
-    """Migrate the database, then serve the API."""
+    """Migrate the database, then serve the API (JSON logs on stderr, metrics at /metrics)."""
     settings = _settings()
     _migrate(settings)
     if with_demo:
         _seed_demo(settings, host, port)
+    if workers > 1 and not os.environ.get(metrics.MULTIPROCESS_DIR):
+        # Each worker process keeps its metrics in files here; a scrape of any worker sums them.
+        folder = VAR_DIR / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ[metrics.MULTIPROCESS_DIR] = str(folder.resolve())
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -138,6 +147,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
+        access_log=False,  # api.observability writes one richer line per request
+        log_config=logging_config(),
     )
 
 

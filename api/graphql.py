@@ -34,6 +34,7 @@ from strawberry.types.execution import PreExecutionError
 
 from api import graphiql
 from api.downloads import DownloadLinks
+from api.observability import observation_of
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -41,7 +42,7 @@ from api.tokens import Tokens
 from db.database import Database
 from schema import Schema
 from schema.context import Context
-from schema.errors import is_client_error, masked
+from schema.errors import INTERNAL_SERVER_ERROR, is_client_error, masked
 from schema.messages import Language
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
@@ -233,6 +234,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not isinstance(result, PreExecutionError):
             response["data"] = result.data
         if result.errors:
+            observation_of(request.scope).graphql_errors.extend(
+                str((error.extensions or {}).get("code", "GRAPHQL_ERROR"))
+                if is_client_error(error)
+                else INTERNAL_SERVER_ERROR
+                for error in result.errors
+            )
             rid = request_id(request)
             response["errors"] = [
                 (error if is_client_error(error) else masked(error, rid)).formatted

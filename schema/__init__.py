@@ -21,6 +21,7 @@ from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
 from schema.limits import QueryLimits
 from schema.nodes import NodeQuery
+from schema.observability import OperationLabel
 from schema.reference import ReferenceQuery
 
 CACHE_SIZE = 1024
@@ -56,7 +57,7 @@ def build_schema(
     """The schema; ``introspection=False`` refuses ``__schema``/``__type`` and hides suggestions,
     ``max_batch_operations`` > 1 accepts JSON arrays of that many operations."""
     checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
-    extensions: list[Any] = [lambda: QueryGuard(checks)]
+    extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
     return Schema(

@@ -21,7 +21,7 @@ from db.attachments import StoredFile
 from db.errors import DomainError, ErrorCode
 from db.identity import Viewer
 from db.models import AttachmentSlot
-from db.status import Role
+from db.status import Action, role_for
 from schema import ids, types
 from schema.context import Context
 from schema.coordinations import coordination_pk
@@ -93,13 +93,14 @@ async def _upload(
         info,
         payload=UploadAttachmentPayload,
         outcome=Outcome.UPLOAD,
-        role=Role.ENTERPRISE,
+        role=role_for(Action.UPLOAD),
         prefix=(),
         change=change,
         around=stored_file,
     )
     if not payload.errors and payload.coordination is not None:
         payload.attachment = next(a for a in payload.coordination.attachments if a.slot is slot)
+        context.observation.upload_bytes += stored.size if stored else 0
     return payload
 
 
@@ -125,7 +126,7 @@ async def _delete(
         info,
         payload=DeleteAttachmentPayload,
         outcome=Outcome.DELETE,
-        role=Role.ENTERPRISE,
+        role=role_for(Action.UPLOAD),
         prefix=(),
         change=change,
     )

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.downloads import DownloadLinks
+from api.observability import Observation, observation_of
 from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity
@@ -121,7 +122,18 @@ class Context:
                             token_version=claims.token_version,
                         )
                 self._viewer_loaded = True
+                if self._viewer is not None:
+                    self.observe_viewer(self._viewer)
         return self._viewer
+
+    @property
+    def observation(self) -> Observation:
+        """What the access log and metrics will report about this request."""
+        return observation_of(self.request.scope)
+
+    def observe_viewer(self, viewer: Viewer) -> None:
+        self.observation.viewer = viewer.username
+        self.observation.role = viewer.role.value
 
     async def require_viewer(self) -> Viewer:
         """The authenticated viewer; a GraphQL error ``UNAUTHENTICATED`` otherwise."""

@@ -42,8 +42,9 @@ async def _login(info: Info[Context, None], username: str, password: str) -> Log
             expires_at=None,
             viewer=None,
             message=Outcome.LOGIN.message(context.language, success=False),
-            errors=user_errors((problem,), (), context.language),
+            errors=user_errors((problem,), (), context),
         )
+    context.observe_viewer(result.viewer)
     token, expires_at = context.tokens.issue(
         user_id=result.viewer.user_id, token_version=result.token_version, now=context.now
     )

@@ -18,7 +18,7 @@ from db.identity import Viewer
 from db.status import Role
 from schema import types
 from schema.context import Context
-from schema.messages import Language, Outcome, error_message
+from schema.messages import Outcome, error_message
 
 strawberry.enum(ErrorCode, name="ErrorCode")
 
@@ -79,8 +79,11 @@ class DeleteAttachmentPayload(CoordinationPayload):
 
 
 def user_errors(
-    problems: tuple[Problem, ...], prefix: FieldPath, language: Language
+    problems: tuple[Problem, ...], prefix: FieldPath, context: Context
 ) -> list[UserError]:
+    """The payload's ``errors`` for ``problems``, in the caller's language (and counted)."""
+    language = context.language
+    context.observation.user_errors.extend(problem.code.value for problem in problems)
     result = []
     for problem in problems:
         path = [to_camel_case(part) for part in problem.field] if problem.field else None
@@ -148,5 +151,5 @@ def _refused(
     return payload(
         coordination=None,
         message=outcome.message(context.language, success=False),
-        errors=user_errors(problems, prefix, context.language),
+        errors=user_errors(problems, prefix, context),
     )

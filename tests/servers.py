@@ -29,6 +29,13 @@ def free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen[bytes]
+    log: IO[str]
+
+    def log_text(self) -> str:
+        """What the server has written to stderr so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
 
 @contextmanager
@@ -47,25 +54,34 @@ def uvicorn_process(
     """Like ``uvicorn_server``, with the process (with one worker, the server itself)."""
     port = free_port()
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "api.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-    ]
+        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+    ]  # fmt: skip
+    with _serving(command, environment, port, timeout) as server:
+        yield server
+
+
+@contextmanager
+def xhsz_serve(
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 60.0
+) -> Iterator[Server]:
+    """``xhsz serve`` as an operator runs it (migrations, JSON logs, N workers)."""
+    port = free_port()
+    xhsz = str(Path(sys.executable).with_name("xhsz"))
+    command = [xhsz, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with _serving(command, environment, port, timeout) as server:
+        yield server
+
+
+@contextmanager
+def _serving(
+    command: list[str], environment: dict[str, str], port: int, timeout: float
+) -> Iterator[Server]:
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environment}, stderr=log)
         try:
             url = _wait_until_healthy(process, log, f"http://127.0.0.1:{port}", timeout)
-            yield Server(url, process)
+            yield Server(url, process, log)
         finally:
             process.terminate()
             try:

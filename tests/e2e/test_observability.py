@@ -1,0 +1,115 @@
+"""One JSON log line and bounded metrics per request."""
+
+import json
+import logging
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from api.observability import JsonFormatter
+from tests.support import Api, Factory, sample, valid_input
+
+SAVE = "mutation($i: SaveCoordinationInput!) { saveCoordination(input: $i) { errors { code } } }"
+
+
+async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(
+    metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
+    return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def test_requests_are_counted_by_operation_and_outcome(
+    api: Api, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    alice = await factory.enterprise_user()
+    before = await scrape(client)
+
+    await api.post(SAVE, {"i": valid_input("CCPIT_CERTIFICATE")}, actor=alice)
+    await api.post(SAVE, {"i": valid_input("CCPIT_CERTIFICATE", reason="")}, actor=alice)
+    await api.post("query ChosenByTheClient123 { viewer { username } }")  # no token
+
+    after = await scrape(client)
+    counted = "xhsz_requests_total"
+    ok = {"operation": "mutation:saveCoordination", "outcome": "ok"}
+    refused = {"operation": "mutation:saveCoordination", "outcome": "user_error"}
+    assert value(after, counted, **ok) - value(before, counted, **ok) == 1
+    assert value(after, counted, **refused) - value(before, counted, **refused) == 1
+    viewer = {"operation": "query:viewer", "outcome": "refused"}
+    assert value(after, counted, **viewer) - value(before, counted, **viewer) == 1
+    assert not any("ChosenByTheClient123" in str(key) for key in after), "no client labels"
+    required = value(after, "xhsz_user_errors_total", code="REQUIRED")
+    assert required - value(before, "xhsz_user_errors_total", code="REQUIRED") == 1
+    unauthenticated = ("xhsz_graphql_errors_total", {"code": "UNAUTHENTICATED"})
+    assert (
+        value(after, unauthenticated[0], **unauthenticated[1])
+        - value(before, unauthenticated[0], **unauthenticated[1])
+        == 1
+    )
+    latency = "xhsz_request_duration_seconds_count"
+    assert (
+        value(after, latency, operation="mutation:saveCoordination")
+        - value(before, latency, operation="mutation:saveCoordination")
+        == 2
+    )
+    assert ("xhsz_db_connections_in_use", ()) in after
+
+
+async def test_uploaded_bytes_are_counted(
+    api: Api, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    alice = await factory.enterprise_user()
+    saved = await api.create(alice, valid_input("CCPIT_CERTIFICATE"))
+    before = value(await scrape(client), "xhsz_upload_bytes_total")
+    await api.attach(alice, saved["id"], "OTHER_1", sample("png", 12_345), "图.png")
+    assert value(await scrape(client), "xhsz_upload_bytes_total") - before == 12_345
+
+
+async def test_every_request_writes_one_access_line(
+    api: Api, client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = await factory.enterprise_user()
+    with caplog.at_level(logging.INFO, logger="xhsz.access"):
+        response = await client.post(
+            "/graphql",
+            json={"query": SAVE, "variables": {"i": valid_input("CCPIT_CERTIFICATE", reason="")}},
+            headers={"Authorization": f"Bearer {alice.token}"},
+        )
+    [record] = [r for r in caplog.records if r.name == "xhsz.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert line["method"] == "POST"
+    assert line["path"] == "/graphql"
+    assert line["status"] == 200
+    assert line["operation"] == "mutation:saveCoordination"
+    assert line["viewer"] == alice.username
+    assert line["role"] == "ENTERPRISE"
+    assert line["outcome"] == "user_error"
+    assert line["errors"] == ["REQUIRED"]
+    assert line["duration_ms"] > 0
+    assert line["level"] == "info"
+    assert line["logger"] == "xhsz.access"
+    assert isinstance(line["pid"], int)
+    assert line["time"].endswith("Z")
+
+
+async def test_plain_http_routes_are_logged_under_a_fixed_operation(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="xhsz.access"):
+        response = await client.get("/healthz")
+    [record] = [r for r in caplog.records if r.name == "xhsz.access"]
+    assert record.__dict__["request_id"] == response.headers["x-request-id"]
+    assert record.__dict__["operation"] == "http:healthz"
+    assert record.__dict__["outcome"] == "ok"
