@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import delete as delete_rows
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import status
+from db.changes import check_version, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
 from db.identity import Viewer
 from db.models import REQUIRED_SLOTS, Attachment, AttachmentSlot, Coordination
@@ -136,13 +137,9 @@ async def _load_for_upload(
     expected_version: int | None,
 ) -> Coordination:
     """The request, if it can take a file in ``slot`` now."""
-    row = await session.scalar(
-        select(Coordination).where(Coordination.id == coordination_id, visible_to(viewer))
+    row = await load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version, "coordinationId"
     )
-    if row is None:
-        raise DomainError.of(ErrorCode.NOT_FOUND, ("coordinationId",))
-    if expected_version is not None and expected_version != row.version:
-        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
     status.apply(Action.UPLOAD, row.status)
     occupied = await session.scalar(
         select(Attachment.id).where(
@@ -157,22 +154,9 @@ async def _load_for_upload(
 async def _touch(
     session: AsyncSession, row: Coordination, expected_version: int | None, now: dt.datetime
 ) -> None:
-    """Count the change on the request, if its status is still the one we checked.
-
-    Without ``expected_version`` the version is incremented in place, so that files uploaded in
-    parallel to different slots do not conflict with each other.
-    """
-    guards = [Coordination.id == row.id, Coordination.status == row.status]
-    if expected_version is not None:
-        guards.append(Coordination.version == expected_version)
-    result = await session.execute(
-        update(Coordination)
-        .where(*guards)
-        .values(version=Coordination.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
+    """Count the change on the request. Without ``expected_version`` any version will do, so
+    that files uploaded in parallel to different slots do not conflict with each other."""
+    await guarded_update(session, row, {"updated_at": now}, version=expected_version)
 
 
 async def check_upload(
@@ -242,8 +226,7 @@ async def delete(
     if found is None:
         raise DomainError.of(ErrorCode.NOT_FOUND, ("attachmentId",))
     attachment, row = found[0], found[1]
-    if expected_version is not None and expected_version != row.version:
-        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
+    check_version(row, expected_version)
     status.apply(Action.UPLOAD, row.status)
     result = await session.execute(delete_rows(Attachment).where(Attachment.id == attachment.id))
     if result.rowcount != 1:  # type: ignore[attr-defined]

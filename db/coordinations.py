@@ -6,17 +6,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, reference, status, validation
 from db.attachments import require_attachments
+from db.changes import guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, FieldPath, Problem
 from db.identity import Viewer
 from db.models import CERTIFICATE_KIND_FOR_TYPE, Coordination, CoordinationType, StatusChange
 from db.numbering import next_coordination_no
-from db.queries import visible_to
 from db.status import Action
 
 
@@ -143,40 +143,6 @@ def _check_place(checker: _Checker, agreement: reference.Agreement | None) -> No
             checker.refuse(ErrorCode.UNKNOWN_PORT, "import_port_code")
 
 
-async def _load_for_change(
-    session: AsyncSession,
-    viewer: Viewer,
-    which: ColumnElement[bool],
-    expected_version: int | None,
-    field: str = "id",
-) -> Coordination:
-    """The request to change: ``NOT_FOUND`` when missing or another enterprise's, alike."""
-    row = await session.scalar(select(Coordination).where(which, visible_to(viewer)))
-    if row is None:
-        raise DomainError.of(ErrorCode.NOT_FOUND, (field,))
-    if expected_version is not None and expected_version != row.version:
-        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
-    return row
-
-
-async def _guarded_update(
-    session: AsyncSession, row: Coordination, values: dict[str, object]
-) -> None:
-    """Write only if nobody changed the request since we read it (status and version unchanged)."""
-    result = await session.execute(
-        update(Coordination)
-        .where(
-            Coordination.id == row.id,
-            Coordination.version == row.version,
-            Coordination.status == row.status,
-        )
-        .values(**values, version=row.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
-
-
 async def _transition(
     session: AsyncSession,
     viewer: Viewer,
@@ -189,7 +155,12 @@ async def _transition(
 ) -> None:
     """Move ``row`` along the status table and record the change in its history."""
     target = status.apply(action, row.status)
-    await _guarded_update(session, row, {"status": target, "updated_at": now, **(values or {})})
+    await guarded_update(
+        session,
+        row,
+        {"status": target, "updated_at": now, **(values or {})},
+        version=row.version,
+    )
     session.add(
         StatusChange(
             coordination_id=row.id,
@@ -216,7 +187,7 @@ async def save(
     status.authorize(Action.EDIT, viewer.role)
     if coordination_id is None:
         return await _create(session=session, viewer=viewer, form=form, now=now)
-    row = await _load_for_change(
+    row = await load_for_change(
         session, viewer, Coordination.id == coordination_id, expected_version
     )
     status.apply(Action.EDIT, row.status)
@@ -225,7 +196,7 @@ async def save(
         problems.insert(0, Problem(ErrorCode.INVALID_FORMAT, ("type",)))
     if problems:
         raise DomainError(problems)
-    await _guarded_update(session, row, {**values, "updated_at": now})
+    await guarded_update(session, row, {**values, "updated_at": now}, version=row.version)
     return row.id
 
 
@@ -295,7 +266,7 @@ async def submit(
     Field problems name the saved form's fields (as in ``SaveCoordinationInput``).
     """
     status.authorize(Action.SUBMIT, viewer.role)
-    row = await _load_for_change(
+    row = await load_for_change(
         session, viewer, Coordination.id == coordination_id, expected_version
     )
     status.apply(Action.SUBMIT, row.status)
@@ -345,7 +316,7 @@ async def withdraw(
 ) -> int:
     """撤回: take a pending request back (``WITHDRAWN``)."""
     status.authorize(Action.WITHDRAW, viewer.role)
-    row = await _load_for_change(
+    row = await load_for_change(
         session, viewer, Coordination.id == coordination_id, expected_version
     )
     await _transition(session, viewer, row, Action.WITHDRAW, now)
@@ -362,12 +333,15 @@ async def delete(
 ) -> int:
     """删除: hide the request from every caller; the row, history and files stay for audit."""
     status.authorize(Action.DELETE, viewer.role)
-    row = await _load_for_change(
+    row = await load_for_change(
         session, viewer, Coordination.id == coordination_id, expected_version
     )
     status.apply(Action.DELETE, row.status)
-    await _guarded_update(
-        session, row, {"deleted_at": now, "deleted_by_id": viewer.user_id, "updated_at": now}
+    await guarded_update(
+        session,
+        row,
+        {"deleted_at": now, "deleted_by_id": viewer.user_id, "updated_at": now},
+        version=row.version,
     )
     return row.id
 
@@ -385,7 +359,7 @@ async def record_customs_receipt(
     """Customs records a receipt or decision; a reason is required to return or conclude."""
     action = status.OUTCOME_ACTIONS[outcome]
     status.authorize(action, viewer.role)
-    row = await _load_for_change(
+    row = await load_for_change(
         session,
         viewer,
         Coordination.coordination_no == coordination_no.strip().upper(),

@@ -2,6 +2,8 @@
 ``REQUIRED`` error on its field (like the seed's red hints), never as a GraphQL validation error.
 """
 
+from dataclasses import fields
+
 import strawberry
 
 from db.coordinations import CoordinationForm
@@ -33,20 +35,7 @@ class SaveCoordinationInput:
     reason: str | None = None
 
     def form(self) -> CoordinationForm:
-        return CoordinationForm(
-            type=self.type,
-            certificate_no=self.certificate_no,
-            agreement_code=self.agreement_code,
-            export_declaration_no=self.export_declaration_no,
-            import_declaration_no=self.import_declaration_no,
-            import_country_code=self.import_country_code,
-            import_port_code=self.import_port_code,
-            approved_exporter_no=self.approved_exporter_no,
-            ruling_no=self.ruling_no,
-            contact_name=self.contact_name,
-            contact_phone=self.contact_phone,
-            reason=self.reason,
-        )
+        return CoordinationForm(**{f.name: getattr(self, f.name) for f in fields(CoordinationForm)})
 
 
 @strawberry.input(description="A customs receipt or decision on a request.")

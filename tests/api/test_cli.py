@@ -1,35 +1,20 @@
 """The ``xhsz`` command line, run as a user runs it (a subprocess on the test database)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from api.settings import Settings
-from tests.support import Api, Factory, new_uscc
+from tests.support import Api, Factory, new_uscc, xhsz
 
-XHSZ = str(Path(sys.executable).with_name("xhsz"))
 ROOT = Path(__file__).parents[2]
-
-
-def run(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "XHSZ_DATABASE_URL": settings.database_url,
-        "XHSZ_SECRET_KEY": settings.secret_key,
-    }
-    return subprocess.run(
-        [XHSZ, *arguments], env=environment, capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 async def test_user_add_and_token_give_a_working_bearer_token(
     api: Api, factory: Factory, settings: Settings
 ) -> None:
     uscc = new_uscc()
-    added = run(
+    added = xhsz(
         settings,
         "user",
         "add",
@@ -44,7 +29,7 @@ async def test_user_add_and_token_give_a_working_bearer_token(
         "命令行测试有限公司",
     )
     assert added.returncode == 0, added.stderr
-    issued = run(settings, "token", "cli-user")
+    issued = xhsz(settings, "token", "cli-user")
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     assert token.count(".") == 2, "a JWT"
@@ -66,9 +51,9 @@ async def test_user_add_and_token_give_a_working_bearer_token(
 
 
 async def test_customs_user_add(api: Api, factory: Factory, settings: Settings) -> None:
-    added = run(settings, "user", "add", "officer", "--password", "pw-123456", "--role", "customs")
+    added = xhsz(settings, "user", "add", "officer", "--password", "pw-123456", "--role", "customs")
     assert added.returncode == 0, added.stderr
-    token = run(settings, "token", "officer").stdout.strip()
+    token = xhsz(settings, "token", "officer").stdout.strip()
     me = await api.data("{ viewer { role } }", headers={"Authorization": f"Bearer {token}"})
     assert me["viewer"] == {"role": "CUSTOMS"}
 
@@ -85,21 +70,21 @@ async def test_customs_user_add(api: Api, factory: Factory, settings: Settings) 
 async def test_user_add_refuses_bad_input(
     factory: Factory, settings: Settings, arguments: tuple[str, ...]
 ) -> None:
-    result = run(settings, "user", "add", "someone", "--password", "pw", *arguments)
+    result = xhsz(settings, "user", "add", "someone", "--password", "pw", *arguments)
     assert result.returncode != 0
     assert "error" in result.stderr.lower()
-    assert run(settings, "token", "someone").returncode == 1
+    assert xhsz(settings, "token", "someone").returncode == 1
 
 
 async def test_token_for_an_unknown_user_fails(factory: Factory, settings: Settings) -> None:
-    result = run(settings, "token", "nobody")
+    result = xhsz(settings, "token", "nobody")
     assert result.returncode == 1
     assert result.stdout == ""
     assert "nobody" in result.stderr
 
 
 def test_export_schema_prints_the_committed_snapshot(settings: Settings) -> None:
-    result = run(settings, "export-schema")
+    result = xhsz(settings, "export-schema")
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schema.graphql").read_text(encoding="utf-8")
 
@@ -115,12 +100,12 @@ async def test_certificates_import_reports_bad_rows_and_a_summary(
         "K2,CUSTOMS_CO,19,91350100M000100Y43,KOR,2026-02-30,\n",
         encoding="utf-8",
     )
-    first = run(settings, "certificates", "import", str(path))
+    first = xhsz(settings, "certificates", "import", str(path))
     assert first.returncode == 1, "a rejected row makes the exit status 1"
     assert first.stdout == "2 rows: 1 new, 0 updated, 0 unchanged, 1 rejected\n"
     assert "line 3: issued_on '2026-02-30' is not a date (YYYY-MM-DD)" in first.stderr
 
-    again = run(settings, "certificates", "import", str(path))
+    again = xhsz(settings, "certificates", "import", str(path))
     assert again.stdout == "2 rows: 0 new, 0 updated, 1 unchanged, 1 rejected\n"
 
 
@@ -129,6 +114,6 @@ async def test_certificates_import_refuses_a_wrong_header(
 ) -> None:
     path = tmp_path / "wrong.csv"
     path.write_text("no,kind\n", encoding="utf-8")
-    result = run(settings, "certificates", "import", str(path))
+    result = xhsz(settings, "certificates", "import", str(path))
     assert result.returncode == 2
     assert "header must be" in result.stderr

@@ -1,0 +1,54 @@
+"""The two steps every change to a request takes, whichever service makes it.
+
+1. ``load_for_change``: the request as the viewer may see it (``NOT_FOUND`` when missing or
+   another enterprise's, alike), at the version the client expects (``VERSION_CONFLICT``).
+2. ``guarded_update``: an ``UPDATE`` whose ``WHERE`` repeats what was checked (status, and the
+   version), so a concurrent change in between makes it touch no row: ``VERSION_CONFLICT``, and
+   the transaction rolls back. Every successful change increments ``version``.
+"""
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.errors import DomainError, ErrorCode
+from db.identity import Viewer
+from db.models import Coordination
+from db.queries import visible_to
+
+
+async def load_for_change(
+    session: AsyncSession,
+    viewer: Viewer,
+    which: ColumnElement[bool],
+    expected_version: int | None,
+    field: str = "id",
+) -> Coordination:
+    """The request ``which`` names, if the viewer may see it and it is at ``expected_version``."""
+    row = await session.scalar(select(Coordination).where(which, visible_to(viewer)))
+    if row is None:
+        raise DomainError.of(ErrorCode.NOT_FOUND, (field,))
+    check_version(row, expected_version)
+    return row
+
+
+def check_version(row: Coordination, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != row.version:
+        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
+
+
+async def guarded_update(
+    session: AsyncSession, row: Coordination, values: dict[str, object], *, version: int | None
+) -> None:
+    """Write ``values`` if the request still has the status we read and, unless ``version`` is
+    None (changes that commute, such as files in different slots), that version."""
+    guards = [Coordination.id == row.id, Coordination.status == row.status]
+    if version is not None:
+        guards.append(Coordination.version == version)
+    result = await session.execute(
+        update(Coordination)
+        .where(*guards)
+        .values(**values, version=Coordination.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
