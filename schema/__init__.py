@@ -11,12 +11,15 @@ from schema import types
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import is_client_error
 from schema.identity import IdentityMutation, IdentityQuery
+from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.reference import ReferenceQuery
 
 CACHE_SIZE = 1024
 
-Query = merge_types("Query", (IdentityQuery, NodeQuery, CoordinationQuery, ReferenceQuery))
+Query = merge_types(
+    "Query", (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, ReferenceQuery)
+)
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation))
 
 
