@@ -7,12 +7,13 @@ drops it afterwards. The schema is migrated once per run; every test starts from
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
@@ -107,6 +108,24 @@ async def empty_tables(request: pytest.FixtureRequest) -> None:
                 await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
         else:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL statements the app sends while the test runs (not SQLite's BEGIN, which only
+    chooses the kind of transaction)."""
+    seen: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        statement: str = arguments[2]
+        if statement.split(None, 1)[0].upper() != "BEGIN":
+            seen.append(statement)
+
+    for engine in database.engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield seen
+    for engine in database.engines:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
