@@ -13,9 +13,12 @@ after submitted requests both ways (they have no submission date to sort by). A 
 DRAFT exactly when it was never submitted (SPEC §3: every other status is reached by a submit, and
 ``submitted_at`` stays), so the rank is the status.
 
-The query is one range scan per status of an index ``(scope, status, value, id)`` (see the models),
-merged in order and stopped after ``limit + 1`` rows: PostgreSQL runs it as a Merge Append of index
-scans, SQLite as a merge of ordered compound arms. A status list filter only removes arms.
+The query has one arm per status: a range of an index ``(scope, status, value, id)`` (see the
+models) read in order and cut at ``limit + 1`` rows. The page is the first ``limit + 1`` of the
+arms' union (at most 7 × 21 small rows to sort for a default page), joined to the rows themselves.
+So a page reads about ``limit`` index entries per status whatever its depth, and a status filter
+only removes arms. (PostgreSQL 15 does not turn a UNION ALL under ORDER BY … LIMIT into a Merge
+Append of ordered index scans; it reads every arm whole and sorts. Hence the limit in each arm.)
 """
 
 import datetime as dt
@@ -28,7 +31,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Select,
     Subquery,
     and_,
     func,
@@ -101,6 +103,7 @@ class Page:
 
 
 DRAFT_RANK = 1
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 def position(row: Coordination, order: Order) -> Position:
@@ -178,13 +181,14 @@ class _Scan:
     def value_descending(self) -> bool:
         return (self.order.direction is Direction.DESC) != self.backward
 
-    def sort(
-        self, rank: ColumnElement[int], value: ColumnElement[Any], id: ColumnElement[int]
-    ) -> list[UnaryExpression[Any]]:
-        rank_order = rank.desc() if self.backward else rank.asc()
+    def sort(self, rank: Column, value: Column, id: Column) -> list[UnaryExpression[Any]]:
+        """ORDER BY for (rank, value, id): ranks ascending (descending when backward)."""
+        return [rank.desc() if self.backward else rank.asc(), *self.within_rank(value, id)]
+
+    def within_rank(self, value: Column, id: Column) -> list[UnaryExpression[Any]]:
         if self.value_descending:
-            return [rank_order, value.desc(), id.desc()]
-        return [rank_order, value.asc(), id.asc()]
+            return [value.desc(), id.desc()]
+        return [value.asc(), id.asc()]
 
     def reverse(self) -> "_Scan":
         return _Scan(self.order, not self.backward)
@@ -242,45 +246,35 @@ def _keyset(
     no arm can hold a row."""
     start, end = (before, after) if scan.backward else (after, before)
     common = _conditions(viewer, filter)
-    by_rank: dict[int, list[Select[int, int, Any]]] = {}
+    arms = []
     for arm in _arms(scan.order, sorted(_statuses(filter), key=list(Status).index)):
-        conditions: list[ColumnElement[bool]] = [Coordination.status == arm.status]
         bounds = [
             (_beyond(arm, start, scan) if start else True),
             (_beyond(arm, end, scan.reverse()) if end else True),
         ]
         if any(bound is False for bound in bounds):
             continue
-        conditions += [bound for bound in bounds if not isinstance(bound, bool)]
-        by_rank.setdefault(arm.rank, []).append(
+        rows = (
             select(
                 Coordination.id.label("id"),
                 literal_column(str(arm.rank), Integer).label("rank"),
                 arm.value.label("value"),
-            ).where(*common, *conditions)
+            )
+            .where(*common, Coordination.status == arm.status)
+            .where(*(bound for bound in bounds if not isinstance(bound, bool)))
+            .order_by(*scan.within_rank(arm.value, Coordination.id))
+            .limit(limit)
+            .subquery(f"arm_{arm.status.value.lower()}")
         )
-    if not by_rank:
+        arms.append(select(rows))
+    if not arms:
         return None
-    # Within a rank the arms are merged on (value, id); ranks are concatenated in scan order.
-    groups = [_merged(arms, scan, limit) for _rank, arms in sorted(by_rank.items())]
-    if len(groups) == 1:
-        return groups[0]
-    rows = union_all(*(select(group) for group in groups)).subquery("ranks")
+    # Each arm is one index range read in order and cut at ``limit``; the page is the first
+    # ``limit`` of their union (at most 7 × limit small rows to sort).
+    keys = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery("arms")
     return (
-        select(rows)
-        .order_by(*scan.sort(rows.c.rank, rows.c.value, rows.c.id))
-        .limit(limit)
-        .subquery("keys")
-    )
-
-
-def _merged(arms: list[Select[int, int, Any]], scan: _Scan, limit: int) -> Subquery:
-    # A UNION ALL in FROM (not a bare compound with ORDER BY) is what PostgreSQL flattens into a
-    # Merge Append of the arms' index scans; SQLite merges the ordered arms as well.
-    rows = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery("arms")
-    return (
-        select(rows)
-        .order_by(*scan.sort(rows.c.rank, rows.c.value, rows.c.id)[1:])
+        select(keys)
+        .order_by(*scan.sort(keys.c.rank, keys.c.value, keys.c.id))
         .limit(limit)
         .subquery("keys")
     )
