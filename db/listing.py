@@ -19,22 +19,29 @@ arms' union (at most 7 × 21 small rows to sort for a default page), joined to t
 So a page reads about ``limit`` index entries per status whatever its depth, and a status filter
 only removes arms. (PostgreSQL 15 does not turn a UNION ALL under ORDER BY … LIMIT into a Merge
 Append of ordered index scans; it reads every arm whole and sorts. Hence the limit in each arm.)
+
+Two things keep the Python side cheap, both measured on a page of 20 (bench/list.py):
+- Statements are built once per shape (role, order, statuses, which filters and bounds are given)
+  and cached, with every value a parameter: building one costs more than PostgreSQL takes to run
+  it. The tenant scope comes from ``queries.visibility``, whose enterprise is a required parameter.
+- Rows are read as Core rows into small records (``Listed``), not ORM objects: hydrating a page
+  with ``with_details`` (identity map, instance state, relationship loaders) cost ten times the
+  SQL. History and attachments are read only when the query selects them.
 """
 
 import datetime as dt
 import enum
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Subquery,
+    Select,
     and_,
+    bindparam,
     func,
-    literal,
     literal_column,
     select,
     tuple_,
@@ -46,9 +53,17 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from db.clock import CHINA_STANDARD_TIME
 from db.identity import Viewer
-from db.models import Coordination, CoordinationType, Enterprise
-from db.queries import visible_to, with_details
-from db.status import Status
+from db.models import (
+    Attachment,
+    AttachmentSlot,
+    Coordination,
+    CoordinationType,
+    Enterprise,
+    StatusChange,
+)
+from db.queries import visibility
+from db.records import CoordinationRecord
+from db.status import Role, Status
 
 
 class OrderField(enum.Enum):
@@ -94,20 +109,84 @@ class Position:
     id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ListedEnterprise:
+    uscc: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAttachment:
+    id: int
+    slot: AttachmentSlot
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedChange:
+    from_status: Status | None
+    to_status: Status
+    at: dt.datetime
+    actor_username: str
+    actor_role: Role
+    remark: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A request as the list reads it (a ``CoordinationRecord``, like an ORM row)."""
+
+    id: int
+    coordination_no: str
+    type: CoordinationType
+    status: Status
+    certificate_no: str
+    agreement_code: str
+    export_declaration_no: str
+    import_declaration_no: str
+    import_country_code: str | None
+    import_port_code: str | None
+    approved_exporter_no: str | None
+    ruling_no: str | None
+    contact_name: str
+    contact_phone: str
+    reason: str
+    customs_remark: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    enterprise: ListedEnterprise
+    attachments: list[ListedAttachment]
+    history: list[ListedChange]
+
+
 @dataclass(frozen=True)
 class Page:
-    rows: list[Coordination]
+    rows: list[Listed]
     """In the order asked for, whichever way the page was read."""
     has_more: bool
     """More rows lie beyond the page in the direction it was read."""
+
+
+@dataclass(frozen=True)
+class Details:
+    """Which related rows to read with a page (what the query selects)."""
+
+    attachments: bool = True
+    history: bool = True
 
 
 DRAFT_RANK = 1
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
-def position(row: Coordination, order: Order) -> Position:
-    """The position of a loaded row in ``order`` (what its cursor encodes)."""
+def position(row: CoordinationRecord, order: Order) -> Position:
+    """The position of a row in ``order`` (what its cursor encodes)."""
     if order.field is OrderField.COORDINATION_NO:
         return Position(0, row.coordination_no, row.id)
     if order.field is OrderField.SUBMITTED_AT and row.submitted_at is not None:
@@ -126,24 +205,38 @@ async def page(
     after: Position | None = None,
     before: Position | None = None,
     backward: bool = False,
+    details: Details = Details(),
 ) -> Page:
     """Up to ``limit`` rows strictly between ``after`` and ``before``: the first ones, or the last
-    ones when ``backward``; loaded with their details in a constant number of statements."""
-    scan = _Scan(order, backward)
-    keys = _keyset(viewer, filter, scan, limit + 1, after=after, before=before)
-    if keys is None:
+    ones when ``backward``; in at most three statements whatever the page size."""
+    query = _Query(viewer, filter, order, backward, after=after, before=before)
+    if query.statements is None:
         return Page([], has_more=False)
-    statement = (
-        select(Coordination)
-        .join(keys, Coordination.id == keys.c.id)
-        .order_by(*scan.sort(keys.c.rank, keys.c.value, keys.c.id))
+    rows: list[Any] = list(
+        (await session.execute(query.statements.page, query.params(limit + 1))).all()
     )
-    rows = list((await session.scalars(with_details(statement))).unique())
     has_more = len(rows) > limit
     rows = rows[:limit]
+    ids = [row.id for row in rows]
+    attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
+    history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
+    if ids and details.attachments:
+        for file in await session.execute(ATTACHMENTS, {"ids": ids}):
+            attachments[file[0]].append(ListedAttachment(*file[1:]))
+    if ids and details.history:
+        for change in await session.execute(HISTORY, {"ids": ids}):
+            history[change[0]].append(ListedChange(*change[1:]))
+    listed = [_listed(row, attachments[row.id], history[row.id]) for row in rows]
     if backward:
-        rows.reverse()
-    return Page(rows, has_more)
+        listed.reverse()
+    return Page(listed, has_more)
+
+
+def _listed(row: Any, attachments: list[ListedAttachment], history: list[ListedChange]) -> Listed:
+    # ROW_COLUMNS are Listed's fields in order, then the enterprise's two.
+    enterprise = ListedEnterprise(row.uscc, row.enterprise_name)
+    fields: tuple[Any, ...] = (*row[:-2], enterprise, attachments, history)
+    return Listed(*fields)
 
 
 async def exists_beyond(
@@ -156,18 +249,152 @@ async def exists_beyond(
     backward: bool,
 ) -> bool:
     """Whether any row lies after ``position`` (before it, when ``backward``)."""
-    scan = _Scan(order, backward)
     bounds = {"before": position} if backward else {"after": position}
-    keys = _keyset(viewer, filter, scan, 1, **bounds)
-    return keys is not None and await session.scalar(select(keys.c.id)) is not None
+    query = _Query(viewer, filter, order, backward, **bounds)
+    if query.statements is None:
+        return False
+    return await session.scalar(query.statements.exists, query.params(1)) is not None
 
 
 async def count(session: AsyncSession, viewer: Viewer, *, filter: Filter) -> int:
     """How many rows the filter selects, whatever the page."""
-    statement = select(func.count()).select_from(Coordination).where(*_conditions(viewer, filter))
-    if statuses := _statuses(filter):
-        statement = statement.where(Coordination.status.in_(sorted(s.value for s in statuses)))
-    return int(await session.scalar(statement) or 0)
+    query = _Query(viewer, filter, Order(), backward=False)
+    return int(await session.scalar(_count_statement(query.shape), query.params(0)) or 0)
+
+
+ATTACHMENTS = (
+    select(
+        Attachment.coordination_id,
+        Attachment.id,
+        Attachment.slot,
+        Attachment.file_name,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.sha256,
+        Attachment.created_at,
+    )
+    .where(Attachment.coordination_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Attachment.id)
+)
+HISTORY = (
+    select(
+        StatusChange.coordination_id,
+        StatusChange.from_status,
+        StatusChange.to_status,
+        StatusChange.at,
+        StatusChange.actor_username,
+        StatusChange.actor_role,
+        StatusChange.remark,
+    )
+    .where(StatusChange.coordination_id.in_(bindparam("ids", expanding=True)))
+    .order_by(StatusChange.id)
+)
+ROW_COLUMNS = (
+    Coordination.id,
+    Coordination.coordination_no,
+    Coordination.type,
+    Coordination.status,
+    Coordination.certificate_no,
+    Coordination.agreement_code,
+    Coordination.export_declaration_no,
+    Coordination.import_declaration_no,
+    Coordination.import_country_code,
+    Coordination.import_port_code,
+    Coordination.approved_exporter_no,
+    Coordination.ruling_no,
+    Coordination.contact_name,
+    Coordination.contact_phone,
+    Coordination.reason,
+    Coordination.customs_remark,
+    Coordination.version,
+    Coordination.created_at,
+    Coordination.updated_at,
+    Coordination.submitted_at,
+    Enterprise.uscc,
+    Enterprise.name.label("enterprise_name"),
+)
+PREFIXES = ("coordination_no", "certificate_no", "export_declaration_no")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a statement depends on besides parameter values: its cache key."""
+
+    customs: bool
+    order: Order
+    backward: bool
+    statuses: tuple[Status, ...]
+    prefixes: tuple[str, ...]
+    types: bool
+    agreement: bool
+    submitted_from: bool
+    submitted_to: bool
+    enterprise: bool
+    start_rank: int | None
+    end_rank: int | None
+
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    page: AnySelect
+    exists: AnySelect
+
+
+class _Query:
+    """One list query: its shape (for the cached statements) and its parameter values."""
+
+    def __init__(
+        self,
+        viewer: Viewer,
+        filter: Filter,
+        order: Order,
+        backward: bool,
+        *,
+        after: Position | None = None,
+        before: Position | None = None,
+    ) -> None:
+        start, end = (before, after) if backward else (after, before)
+        _scope, self.values = visibility(viewer)
+        prefixes = []
+        for name in PREFIXES:
+            given = getattr(filter, name)
+            if given and (prefix := given.strip().upper()):
+                prefixes.append(name)
+                self.values[f"{name}_from"], self.values[f"{name}_to"] = _prefix_range(prefix)
+        if filter.types:
+            self.values["types"] = sorted(filter.types, key=list(CoordinationType).index)
+        if filter.agreement_code:
+            self.values["agreement_code"] = filter.agreement_code.strip()
+        if filter.submitted_from:
+            self.values["submitted_from"] = _start_of_day(filter.submitted_from)
+        if filter.submitted_to:
+            self.values["submitted_to"] = _start_of_day(filter.submitted_to + dt.timedelta(days=1))
+        if filter.enterprise_uscc is not None:
+            self.values["enterprise_uscc"] = filter.enterprise_uscc.strip().upper()
+        for name, bound in (("start", start), ("end", end)):
+            if bound is not None:
+                self.values[f"{name}_value"], self.values[f"{name}_id"] = bound.value, bound.id
+        self.shape = _Shape(
+            customs=viewer.is_customs,
+            order=order,
+            backward=backward,
+            statuses=tuple(s for s in Status if s in _statuses(filter)),
+            prefixes=tuple(prefixes),
+            types=bool(filter.types),
+            agreement=bool(filter.agreement_code),
+            submitted_from=filter.submitted_from is not None,
+            submitted_to=filter.submitted_to is not None,
+            enterprise=filter.enterprise_uscc is not None,
+            start_rank=start.rank if start else None,
+            end_rank=end.rank if end else None,
+        )
+        self.statements = _statements(self.shape)
+
+    def params(self, limit: int) -> dict[str, Any]:
+        return {**self.values, "limit": limit}
 
 
 @dataclass(frozen=True)
@@ -200,57 +427,42 @@ class _Arm:
 
     status: Status
     rank: int
-    value: (
-        InstrumentedAttribute[dt.datetime]
-        | InstrumentedAttribute[dt.datetime | None]
-        | InstrumentedAttribute[str]
-    )
+    value: InstrumentedAttribute[Any]
 
 
-def _arms(order: Order, statuses: Sequence[Status]) -> list[_Arm]:
-    arms = []
-    for status in statuses:
-        if order.field is OrderField.COORDINATION_NO:
-            arms.append(_Arm(status, 0, Coordination.coordination_no))
-        elif order.field is OrderField.CREATED_AT:
-            arms.append(_Arm(status, 0, Coordination.created_at))
-        elif status is Status.DRAFT:
-            arms.append(_Arm(status, DRAFT_RANK, Coordination.created_at))
-        else:
-            arms.append(_Arm(status, 0, Coordination.submitted_at))
-    return arms
+def _arm(order: Order, status: Status) -> _Arm:
+    if order.field is OrderField.COORDINATION_NO:
+        return _Arm(status, 0, Coordination.coordination_no)
+    if order.field is OrderField.CREATED_AT:
+        return _Arm(status, 0, Coordination.created_at)
+    if status is Status.DRAFT:
+        return _Arm(status, DRAFT_RANK, Coordination.created_at)
+    return _Arm(status, 0, Coordination.submitted_at)
 
 
-def _beyond(arm: _Arm, position: Position, scan: _Scan) -> ColumnElement[bool] | bool:
-    """The arm's rows that come after ``position`` in the scan: all (True), none (False), or a
-    range condition on the arm's index."""
-    if arm.rank != position.rank:
-        return (arm.rank > position.rank) != scan.backward
+def _beyond(arm: _Arm, bound: str, rank: int, scan: _Scan) -> ColumnElement[bool] | bool:
+    """The arm's rows that come after the bound ``bound`` (of ``rank``) in the scan: all (True),
+    none (False), or a range condition on the arm's index."""
+    if arm.rank != rank:
+        return (arm.rank > rank) != scan.backward
     keys = tuple_(arm.value, Coordination.id)
-    bound = tuple_(
-        literal(position.value, arm.value.type), literal(position.id, Coordination.id.type)
-    )
-    return keys < bound if scan.value_descending else keys > bound
+    value = bindparam(f"{bound}_value", type_=arm.value.type)
+    limit = tuple_(value, bindparam(f"{bound}_id", type_=Coordination.id.type))
+    return keys < limit if scan.value_descending else keys > limit
 
 
-def _keyset(
-    viewer: Viewer,
-    filter: Filter,
-    scan: _Scan,
-    limit: int,
-    *,
-    after: Position | None = None,
-    before: Position | None = None,
-) -> Subquery | None:
-    """``(id, rank, value)`` of the first ``limit`` rows of the scan within the bounds; None when
-    no arm can hold a row."""
-    start, end = (before, after) if scan.backward else (after, before)
-    common = _conditions(viewer, filter)
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> _Statements | None:
+    scan = _Scan(shape.order, shape.backward)
+    common = _conditions(shape)
     arms = []
-    for arm in _arms(scan.order, sorted(_statuses(filter), key=list(Status).index)):
+    for status in shape.statuses:
+        arm = _arm(shape.order, status)
         bounds = [
-            (_beyond(arm, start, scan) if start else True),
-            (_beyond(arm, end, scan.reverse()) if end else True),
+            _beyond(arm, "start", shape.start_rank, scan) if shape.start_rank is not None else True,
+            _beyond(arm, "end", shape.end_rank, scan.reverse())
+            if shape.end_rank is not None
+            else True,
         ]
         if any(bound is False for bound in bounds):
             continue
@@ -260,23 +472,41 @@ def _keyset(
                 literal_column(str(arm.rank), Integer).label("rank"),
                 arm.value.label("value"),
             )
-            .where(*common, Coordination.status == arm.status)
+            .where(*common, Coordination.status == status.value)
             .where(*(bound for bound in bounds if not isinstance(bound, bool)))
             .order_by(*scan.within_rank(arm.value, Coordination.id))
-            .limit(limit)
-            .subquery(f"arm_{arm.status.value.lower()}")
+            .limit(bindparam("limit", type_=Integer))
+            .subquery(f"arm_{status.value.lower()}")
         )
         arms.append(select(rows))
     if not arms:
         return None
-    # Each arm is one index range read in order and cut at ``limit``; the page is the first
+    # Each arm is one index range read in order and cut at the limit; the page is the first
     # ``limit`` of their union (at most 7 × limit small rows to sort).
-    keys = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery("arms")
-    return (
-        select(keys)
-        .order_by(*scan.sort(keys.c.rank, keys.c.value, keys.c.id))
-        .limit(limit)
+    union = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery("arms")
+    keys = (
+        select(union)
+        .order_by(*scan.sort(union.c.rank, union.c.value, union.c.id))
+        .limit(bindparam("limit", type_=Integer))
         .subquery("keys")
+    )
+    page = (
+        select(*ROW_COLUMNS)
+        .select_from(keys)
+        .join(Coordination, Coordination.id == keys.c.id)
+        .join(Enterprise, Enterprise.id == Coordination.enterprise_id)
+        .order_by(*scan.sort(keys.c.rank, keys.c.value, keys.c.id))
+    )
+    return _Statements(page=page, exists=select(keys.c.id))
+
+
+@lru_cache(maxsize=128)
+def _count_statement(shape: _Shape) -> AnySelect:
+    statuses = [status.value for status in shape.statuses]
+    return (
+        select(func.count())
+        .select_from(Coordination)
+        .where(*_conditions(shape), Coordination.status.in_(statuses))
     )
 
 
@@ -287,38 +517,40 @@ def _statuses(filter: Filter) -> frozenset[Status]:
     return statuses
 
 
-def _conditions(viewer: Viewer, filter: Filter) -> list[ColumnElement[bool]]:
-    conditions = [visible_to(viewer)]
-    for column, prefix in (
-        (Coordination.coordination_no, filter.coordination_no),
-        (Coordination.certificate_no, filter.certificate_no),
-        (Coordination.export_declaration_no, filter.export_declaration_no),
-    ):
-        if prefix and (text := prefix.strip().upper()):
-            conditions.append(_prefix(column, text))
-    if filter.types:
-        conditions.append(Coordination.type.in_(sorted(t.value for t in filter.types)))
-    if filter.agreement_code:
-        conditions.append(Coordination.agreement_code == filter.agreement_code.strip())
-    if filter.submitted_from:
-        conditions.append(Coordination.submitted_at >= _start_of_day(filter.submitted_from))
-    if filter.submitted_to:
-        next_day = filter.submitted_to + dt.timedelta(days=1)
-        conditions.append(Coordination.submitted_at < _start_of_day(next_day))
-    if filter.enterprise_uscc is not None:
-        enterprise = select(Enterprise.id).where(
-            Enterprise.uscc == filter.enterprise_uscc.strip().upper()
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    # A viewer of the role and no enterprise: the scope's template, filled by each query's values.
+    role = Role.CUSTOMS if shape.customs else Role.ENTERPRISE
+    scope, _values = visibility(Viewer(user_id=0, username="", role=role))
+    conditions = [scope]
+    for name in shape.prefixes:
+        column = getattr(Coordination, name)
+        conditions.append(
+            and_(
+                column >= bindparam(f"{name}_from", type_=column.type),
+                column < bindparam(f"{name}_to", type_=column.type),
+            )
         )
+    if shape.types:
+        conditions.append(Coordination.type.in_(bindparam("types", expanding=True)))
+    if shape.agreement:
+        conditions.append(Coordination.agreement_code == bindparam("agreement_code"))
+    if shape.submitted_from:
+        conditions.append(Coordination.submitted_at >= bindparam("submitted_from"))
+    if shape.submitted_to:
+        conditions.append(Coordination.submitted_at < bindparam("submitted_to"))
+    if shape.enterprise:
+        enterprise = select(Enterprise.id).where(Enterprise.uscc == bindparam("enterprise_uscc"))
         conditions.append(Coordination.enterprise_id == enterprise.scalar_subquery())
     return conditions
 
 
-def _prefix(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix``, as an index range: codes are stored upper-case and
-    compared in byte order, so [prefix, prefix with its last character incremented) is exact."""
-    if ord(prefix[-1]) == sys.maxunicode:
-        return column >= prefix
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """``[low, high)`` holding exactly the codes that start with ``prefix``: codes are stored
+    upper-case ASCII and compared in byte order, so incrementing the last character bounds them
+    (a prefix beyond ASCII matches no code: an empty range)."""
+    if max(prefix) >= "\x7f":
+        return prefix, prefix
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:

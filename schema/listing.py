@@ -117,6 +117,15 @@ def _requests(selections: Iterable[Selection], path: Sequence[str]) -> bool:
     return False
 
 
+def _mentions(selections: Iterable[Selection], name: str) -> bool:
+    """Whether a field called ``name`` is selected anywhere below (conservatively: any depth)."""
+    return any(
+        (isinstance(selection, SelectedField) and selection.name == name)
+        or _mentions(selection.selections, name)
+        for selection in selections
+    )
+
+
 def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     if first is not None and last is not None:
         raise BadUserInput("Give first or last, not both.", "last")
@@ -160,6 +169,10 @@ class ListingQuery:
                 after=start,
                 before=end,
                 backward=backward,
+                details=listing.Details(
+                    attachments=_mentions(selections, "attachments"),
+                    history=_mentions(selections, "history"),
+                ),
             )
             # The far side of a page is known only when it was read; otherwise ask, if wanted.
             outer, flag = (end, "hasNextPage") if backward else (start, "hasPreviousPage")

@@ -556,7 +556,7 @@ async def test_a_page_costs_the_same_few_statements_whatever_its_size(
     assert counts[alice.username, 5] == 4, statements
 
     statements.clear()
-    await api.data(COUNT, {"first": 50}, actor=alice)
+    await api.data(PAGE.replace("pageInfo {", "totalCount pageInfo {"), {"first": 50}, actor=alice)
     assert len(statements) == 5, "totalCount costs one statement more, and only when asked for"
 
 
@@ -599,3 +599,28 @@ async def test_an_emptied_past_makes_has_previous_page_false(
     data = await api.data(LIST, {"first": 5, "after": cursor}, actor=alice)
     assert data["coordinations"]["pageInfo"]["hasPreviousPage"] is False
     assert len(data["coordinations"]["edges"]) == 2
+
+
+async def test_attachments_and_history_are_read_only_when_selected_through_any_fragment(
+    api: Api, factory: Factory, alice: Actor, statements: list[str]
+) -> None:
+    await store_request(factory.database, alice, status=Status.PENDING, attachments=2)
+    queries = {
+        "neither": "{ coordinations { nodes { ... on Coordination { coordinationNo } } } }",
+        "inline": "{ coordinations { edges { node { ... on CcpitCertificateRequest { id }"
+        " ... on CustomsCertificateRequest { history { to } attachments { slot } } } } } }",
+        "named": "fragment F on Coordination { history { to } }"
+        " { coordinations { nodes { ...F } } }",
+    }
+    seen = {}
+    for name, query in queries.items():
+        statements.clear()
+        seen[name] = (await api.data(query, actor=alice))["coordinations"], len(statements)
+    assert seen["neither"][1] == 2, "the viewer and the page"
+    assert seen["inline"][0]["edges"][0]["node"] == {
+        "history": [{"to": "DRAFT"}, {"to": "PENDING"}],
+        "attachments": [{"slot": "ORIGIN_PROOF"}, {"slot": "IMPORT_DECLARATION"}],
+    }
+    assert seen["inline"][1] == 4
+    assert seen["named"][0]["nodes"] == [{"history": [{"to": "DRAFT"}, {"to": "PENDING"}]}]
+    assert seen["named"][1] == 3
