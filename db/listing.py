@@ -20,6 +20,10 @@ So a page reads about ``limit`` index entries per status whatever its depth, and
 only removes arms. (PostgreSQL 15 does not turn a UNION ALL under ORDER BY … LIMIT into a Merge
 Append of ordered index scans; it reads every arm whole and sorts. Hence the limit in each arm.)
 
+One exception: a prefix search on SQLite reads the prefix's index range and sorts the matches
+(``_searched``), because SQLite's planner would pick the scope's index even for the enterprise
+that holds 10% of the requests and test the prefix on every one of its rows.
+
 Two things keep the Python side cheap, both measured on a page of 20 (bench/list.py):
 - Statements are built once per shape (role, order, statuses, which filters and bounds are given)
   and cached, with every value a parameter: building one costs more than PostgreSQL takes to run
@@ -39,10 +43,13 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Subquery,
     and_,
     bindparam,
+    case,
     func,
     literal_column,
+    or_,
     select,
     tuple_,
     union_all,
@@ -209,7 +216,7 @@ async def page(
 ) -> Page:
     """Up to ``limit`` rows strictly between ``after`` and ``before``: the first ones, or the last
     ones when ``backward``; in at most three statements whatever the page size."""
-    query = _Query(viewer, filter, order, backward, after=after, before=before)
+    query = _Query(viewer, filter, order, backward, after=after, before=before, session=session)
     if query.statements is None:
         return Page([], has_more=False)
     rows: list[Any] = list(
@@ -250,7 +257,7 @@ async def exists_beyond(
 ) -> bool:
     """Whether any row lies after ``position`` (before it, when ``backward``)."""
     bounds = {"before": position} if backward else {"after": position}
-    query = _Query(viewer, filter, order, backward, **bounds)
+    query = _Query(viewer, filter, order, backward, session=session, **bounds)
     if query.statements is None:
         return False
     return await session.scalar(query.statements.exists, query.params(1)) is not None
@@ -258,7 +265,7 @@ async def exists_beyond(
 
 async def count(session: AsyncSession, viewer: Viewer, *, filter: Filter) -> int:
     """How many rows the filter selects, whatever the page."""
-    query = _Query(viewer, filter, Order(), backward=False)
+    query = _Query(viewer, filter, Order(), backward=False, session=session)
     return int(await session.scalar(_count_statement(query.shape), query.params(0)) or 0)
 
 
@@ -332,6 +339,8 @@ class _Shape:
     enterprise: bool
     start_rank: int | None
     end_rank: int | None
+    search: bool
+    """Read the prefix's range and sort it, rather than each status's range in order."""
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -353,10 +362,12 @@ class _Query:
         order: Order,
         backward: bool,
         *,
+        session: AsyncSession,
         after: Position | None = None,
         before: Position | None = None,
     ) -> None:
         start, end = (before, after) if backward else (after, before)
+        sqlite = session.get_bind().dialect.name == "sqlite"
         _scope, self.values = visibility(viewer)
         prefixes = []
         for name in PREFIXES:
@@ -377,6 +388,7 @@ class _Query:
         for name, bound in (("start", start), ("end", end)):
             if bound is not None:
                 self.values[f"{name}_value"], self.values[f"{name}_id"] = bound.value, bound.id
+                self.values[f"{name}_rank"] = bound.rank
         self.shape = _Shape(
             customs=viewer.is_customs,
             order=order,
@@ -390,8 +402,9 @@ class _Query:
             enterprise=filter.enterprise_uscc is not None,
             start_rank=start.rank if start else None,
             end_rank=end.rank if end else None,
+            search=sqlite and bool(prefixes),
         )
-        self.statements = _statements(self.shape)
+        self.statements = (_searched if self.shape.search else _statements)(self.shape)
 
     def params(self, limit: int) -> dict[str, Any]:
         return {**self.values, "limit": limit}
@@ -490,24 +503,100 @@ def _statements(shape: _Shape) -> _Statements | None:
         .limit(bindparam("limit", type_=Integer))
         .subquery("keys")
     )
-    page = (
+    return _Statements(page=_page(keys, scan), exists=select(keys.c.id))
+
+
+def _page(keys: Subquery, scan: _Scan) -> AnySelect:
+    """The rows (with their enterprise) of the page whose keys are ``keys``, in scan order."""
+    return (
         select(*ROW_COLUMNS)
         .select_from(keys)
         .join(Coordination, Coordination.id == keys.c.id)
         .join(Enterprise, Enterprise.id == Coordination.enterprise_id)
         .order_by(*scan.sort(keys.c.rank, keys.c.value, keys.c.id))
     )
-    return _Statements(page=page, exists=select(keys.c.id))
+
+
+@lru_cache(maxsize=128)
+def _searched(shape: _Shape) -> _Statements | None:
+    """The page of a prefix search on SQLite. Its planner reads each status's range in sort order
+    and tests the prefix on every row (100 ms a page at 1M requests); a prefix is selective, so
+    reading its index range and sorting the matches is what works there (2 ms). PostgreSQL costs
+    both plans and picks the prefix's index inside each arm by itself."""
+    if not shape.statuses:
+        return None
+    scan = _Scan(shape.order, shape.backward)
+    rank, value = _sort_key(shape.order)
+    # The prefix's matches first, on their own: SQLite's statistics are averages per enterprise,
+    # so with every condition in one WHERE it would still read the scope's index (even for the
+    # enterprise holding 10% of the requests). A LIMIT keeps the subquery from being flattened.
+    matches = _matches(shape)
+    conditions = [
+        *_conditions(shape, prefixes=False),
+        Coordination.status.in_([s.value for s in shape.statuses]),
+    ]
+    ordering = scan.sort(rank, value, Coordination.id)
+    if shape.order.field is not OrderField.SUBMITTED_AT:
+        ordering = ordering[1:]  # a constant rank (and ORDER BY 0 means a column to SQLite)
+    if shape.start_rank is not None:
+        conditions.append(_beyond_key(rank, value, "start", scan))
+    if shape.end_rank is not None:
+        conditions.append(_beyond_key(rank, value, "end", scan.reverse()))
+    keys = (
+        select(Coordination.id.label("id"), rank.label("rank"), value.label("value"))
+        .select_from(matches)
+        .join(Coordination, Coordination.id == matches.c.id)
+        .where(*conditions)
+        .order_by(*ordering)
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("keys")
+    )
+    return _Statements(page=_page(keys, scan), exists=select(keys.c.id))
+
+
+def _sort_key(order: Order) -> tuple[ColumnElement[int], ColumnElement[Any]]:
+    """``(rank, value)`` of a row as expressions (what the arms get from the status)."""
+    if order.field is OrderField.COORDINATION_NO:
+        return literal_column("0", Integer), Coordination.coordination_no.expression
+    if order.field is OrderField.CREATED_AT:
+        return literal_column("0", Integer), Coordination.created_at.expression
+    draft = Coordination.status == Status.DRAFT.value
+    return (
+        case((draft, literal_column(str(DRAFT_RANK), Integer)), else_=literal_column("0", Integer)),
+        case((draft, Coordination.created_at), else_=Coordination.submitted_at),
+    )
+
+
+def _beyond_key(
+    rank: ColumnElement[int], value: ColumnElement[Any], bound: str, scan: _Scan
+) -> ColumnElement[bool]:
+    keys = tuple_(value, Coordination.id)
+    limit = tuple_(
+        bindparam(f"{bound}_value", type_=value.type),
+        bindparam(f"{bound}_id", type_=Coordination.id.type),
+    )
+    within = keys < limit if scan.value_descending else keys > limit
+    given = bindparam(f"{bound}_rank", type_=Integer)
+    return or_(rank < given if scan.backward else rank > given, and_(rank == given, within))
 
 
 @lru_cache(maxsize=128)
 def _count_statement(shape: _Shape) -> AnySelect:
-    statuses = [status.value for status in shape.statuses]
+    statuses = Coordination.status.in_([status.value for status in shape.statuses])
+    if not shape.search:
+        return select(func.count()).select_from(Coordination).where(*_conditions(shape), statuses)
+    matches = _matches(shape)  # as _searched does, for SQLite's planner
     return (
         select(func.count())
-        .select_from(Coordination)
-        .where(*_conditions(shape), Coordination.status.in_(statuses))
+        .select_from(matches)
+        .join(Coordination, Coordination.id == matches.c.id)
+        .where(*_conditions(shape, prefixes=False), statuses)
     )
+
+
+def _matches(shape: _Shape) -> Subquery:
+    """The ids that match the prefixes, read from a prefix index on their own (see _searched)."""
+    return select(Coordination.id).where(*_prefixes(shape)).limit(-1).subquery("matches")
 
 
 def _statuses(filter: Filter) -> frozenset[Status]:
@@ -517,19 +606,11 @@ def _statuses(filter: Filter) -> frozenset[Status]:
     return statuses
 
 
-def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+def _conditions(shape: _Shape, *, prefixes: bool = True) -> list[ColumnElement[bool]]:
     # A viewer of the role and no enterprise: the scope's template, filled by each query's values.
     role = Role.CUSTOMS if shape.customs else Role.ENTERPRISE
     scope, _values = visibility(Viewer(user_id=0, username="", role=role))
-    conditions = [scope]
-    for name in shape.prefixes:
-        column = getattr(Coordination, name)
-        conditions.append(
-            and_(
-                column >= bindparam(f"{name}_from", type_=column.type),
-                column < bindparam(f"{name}_to", type_=column.type),
-            )
-        )
+    conditions = [scope, *(_prefixes(shape) if prefixes else [])]
     if shape.types:
         conditions.append(Coordination.type.in_(bindparam("types", expanding=True)))
     if shape.agreement:
@@ -541,6 +622,15 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     if shape.enterprise:
         enterprise = select(Enterprise.id).where(Enterprise.uscc == bindparam("enterprise_uscc"))
         conditions.append(Coordination.enterprise_id == enterprise.scalar_subquery())
+    return conditions
+
+
+def _prefixes(shape: _Shape) -> list[ColumnElement[bool]]:
+    conditions = []
+    for name in shape.prefixes:
+        column = getattr(Coordination, name)
+        low = bindparam(f"{name}_from", type_=column.type)
+        conditions.append(and_(column >= low, column < bindparam(f"{name}_to", type_=column.type)))
     return conditions
 
 
