@@ -135,7 +135,7 @@ async def prepare(settings: Settings) -> tuple[str, list[Scenario]]:
         Scenario("first", QUERY, {"filter": two}),
         Scenario("deep", QUERY, {"filter": two}),
         Scenario("total", TOTAL_QUERY, {"filter": two}),
-        Scenario("prefix", QUERY, {"filter": {"certificateNo": str(newest)[:6]}}),
+        Scenario("prefix", QUERY, {"filter": {"certificateNo": str(newest)[:5]}}),
     ]
     captured: list[tuple[str, Any]] = []
 
@@ -170,6 +170,24 @@ async def prepare(settings: Settings) -> tuple[str, list[Scenario]]:
                 raise SystemExit(f"{scenario.name}: {answer['errors']}")
             scenario.statements = list(captured)
     return token, scenarios
+
+
+async def explain_postgresql(url: str, scenario: Scenario) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement of the scenario but the viewer's."""
+    import asyncpg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    plans = []
+    try:
+        for sql, params in scenario.statements:
+            if "FROM users" in sql:
+                continue
+            rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, *params)
+            plans.append("\n".join(row[0] for row in rows))
+    finally:
+        await connection.close()
+    return f"## {scenario.name}\n" + "\n\n".join(plans)
 
 
 async def floor_postgresql(url: str, scenario: Scenario, repeat: int) -> tuple[float, float]:
@@ -382,6 +400,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="scenario names")
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports here")
     parser.add_argument("--postgraphile", help="base URL of a PostGraphile server on the same data")
+    parser.add_argument("--explain", action="store_true", help="print the PostgreSQL plans only")
     options = parser.parse_args()
 
     secret = secrets.token_urlsafe(48)
@@ -396,6 +415,10 @@ def main() -> None:
         scenarios = [s for s in scenarios if s.name in options.only]
     is_sqlite = make_url(options.database_url).get_backend_name() == "sqlite"
     headers = {"Authorization": f"Bearer {token}"}
+    if options.explain:
+        for scenario in scenarios:
+            print(asyncio.run(explain_postgresql(options.database_url, scenario)), end="\n\n")
+        return
 
     print(f"# {options.database_url}: {options.concurrency} clients, {options.seconds:g} s each")
     rows = []
