@@ -420,6 +420,7 @@ def main() -> None:
             print(asyncio.run(explain_postgresql(options.database_url, scenario)), end="\n\n")
         return
 
+    print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"# {options.database_url}: {options.concurrency} clients, {options.seconds:g} s each")
     rows = []
     with serve(uvicorn("api.app:create_app"), environment, "/healthz") as port:
