@@ -180,6 +180,15 @@ class Coordination(Base):
         _list_index("ix_coordinations_list_submitted", "status", "submitted_at", "id"),
         _list_index("ix_coordinations_list_created", "status", "created_at", "id"),
         _list_index("ix_coordinations_list_number", "status", "coordination_no", "id"),
+        # An agreement can be rare (a handful of requests): the planner reads its range and sorts
+        # it rather than read a status's range in order and test the agreement on every row.
+        _list_index(
+            "ix_coordinations_list_enterprise_agreement",
+            "enterprise_id",
+            "agreement_code",
+            "status",
+        ),
+        _list_index("ix_coordinations_list_agreement", "agreement_code", "status"),
         # Prefix searches (the coordination number's is its unique index).
         Index("ix_coordinations_certificate_no", "certificate_no"),
         Index("ix_coordinations_export_declaration_no", "export_declaration_no"),

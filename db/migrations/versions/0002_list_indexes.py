@@ -4,9 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23
 
-One index per (scope, status, sort key) so that every list query is a merge of index range scans
-(db/listing.py), two for the prefix searches, and byte-order collation on PostgreSQL for the codes
-searched by prefix (a prefix is then exactly an index range, whatever the database's locale).
+One index per (scope, status, sort key) so that every list query is a union of index range scans
+(db/listing.py), two for agreements (some are rare), two for the prefix searches, and byte-order
+collation on PostgreSQL for the codes searched by prefix (a prefix is then exactly an index range,
+whatever the database's locale).
 """
 
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ LIST_INDEXES = {
     'ix_coordinations_list_submitted': ['status', 'submitted_at', 'id'],
     'ix_coordinations_list_created': ['status', 'created_at', 'id'],
     'ix_coordinations_list_number': ['status', 'coordination_no', 'id'],
+    'ix_coordinations_list_enterprise_agreement': ['enterprise_id', 'agreement_code', 'status'],
+    'ix_coordinations_list_agreement': ['agreement_code', 'status'],
 }
 SEARCH_INDEXES = {
     'ix_coordinations_certificate_no': ['certificate_no'],
