@@ -341,6 +341,8 @@ class _Shape:
     end_rank: int | None
     search: bool
     """Read the prefix's range and sort it, rather than each status's range in order."""
+    fenced: bool
+    """Read a short submission-date range and sort it (the order is not by submission)."""
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -403,6 +405,7 @@ class _Query:
             start_rank=start.rank if start else None,
             end_rank=end.rank if end else None,
             search=sqlite and bool(prefixes),
+            fenced=order.field is not OrderField.SUBMITTED_AT and _is_short(filter),
         )
         self.statements = (_searched if self.shape.search else _statements)(self.shape)
 
@@ -453,14 +456,18 @@ def _arm(order: Order, status: Status) -> _Arm:
     return _Arm(status, 0, Coordination.submitted_at)
 
 
-def _beyond(arm: _Arm, bound: str, rank: int, scan: _Scan) -> ColumnElement[bool] | bool:
-    """The arm's rows that come after the bound ``bound`` (of ``rank``) in the scan: all (True),
-    none (False), or a range condition on the arm's index."""
+def _beyond(
+    arm: _Arm, bound: str, rank: int, scan: _Scan, value: Column, id: Column
+) -> ColumnElement[bool] | bool:
+    """The arm's rows (with sort key ``value``, ``id``) that come after the bound ``bound`` (of
+    ``rank``) in the scan: all (True), none (False), or a range condition on the arm's index."""
     if arm.rank != rank:
         return (arm.rank > rank) != scan.backward
-    keys = tuple_(arm.value, Coordination.id)
-    value = bindparam(f"{bound}_value", type_=arm.value.type)
-    limit = tuple_(value, bindparam(f"{bound}_id", type_=Coordination.id.type))
+    keys = tuple_(value, id)
+    limit = tuple_(
+        bindparam(f"{bound}_value", type_=arm.value.type),
+        bindparam(f"{bound}_id", type_=Coordination.id.type),
+    )
     return keys < limit if scan.value_descending else keys > limit
 
 
@@ -468,38 +475,37 @@ def _beyond(arm: _Arm, bound: str, rank: int, scan: _Scan) -> ColumnElement[bool
 def _statements(shape: _Shape) -> _Statements | None:
     scan = _Scan(shape.order, shape.backward)
     common = _conditions(shape)
-    fenced = shape.order.field is not OrderField.SUBMITTED_AT and (
-        shape.submitted_from or shape.submitted_to
-    )
     arms = []
     for status in shape.statuses:
         arm = _arm(shape.order, status)
+        rank = literal_column(str(arm.rank), Integer).label("rank")
+        matching = select(Coordination.id.label("id"), rank, arm.value.label("value")).where(
+            *common, Coordination.status == status.value
+        )
+        value: Column = arm.value
+        id: Column = Coordination.id
+        if shape.fenced:
+            # Submitted within a short date range, listed by another key: read the range from
+            # the submitted_at index and sort it. Left to itself the planner reads the other
+            # key's range in order, expecting matches all along; they sit in one stretch of it
+            # (dates correlate), 0.1–1 s away. OFFSET 0 keeps the range a subquery of its own,
+            # and the cursor's bound stays outside it (else it is that bound's index it reads).
+            inner = matching.offset(0).subquery(f"range_{status.value.lower()}")
+            matching = select(inner.c.id, inner.c.rank, inner.c.value)
+            value, id = inner.c.value, inner.c.id
         bounds = [
-            _beyond(arm, "start", shape.start_rank, scan) if shape.start_rank is not None else True,
-            _beyond(arm, "end", shape.end_rank, scan.reverse())
-            if shape.end_rank is not None
-            else True,
+            True
+            if shape.start_rank is None
+            else _beyond(arm, "start", shape.start_rank, scan, value, id),
+            True
+            if shape.end_rank is None
+            else _beyond(arm, "end", shape.end_rank, scan.reverse(), value, id),
         ]
         if any(bound is False for bound in bounds):
             continue
-        rank = literal_column(str(arm.rank), Integer).label("rank")
-        matching = (
-            select(Coordination.id.label("id"), rank, arm.value.label("value"))
-            .where(*common, Coordination.status == status.value)
-            .where(*(bound for bound in bounds if not isinstance(bound, bool)))
-        )
-        if fenced:
-            # Submitted in a date range, listed by another key: read the range from the
-            # submitted_at index and sort it. Left to itself the planner reads the other key's
-            # range in order, expecting matches all along; they sit in one stretch of it (dates
-            # correlate), 0.1–1 s away. OFFSET 0 keeps the range a subquery of its own.
-            inner = matching.offset(0).subquery(f"range_{status.value.lower()}")
-            matching = select(inner.c.id, inner.c.rank, inner.c.value)
-            within = scan.within_rank(inner.c.value, inner.c.id)
-        else:
-            within = scan.within_rank(arm.value, Coordination.id)
         rows = (
-            matching.order_by(*within)
+            matching.where(*(bound for bound in bounds if not isinstance(bound, bool)))
+            .order_by(*scan.within_rank(value, id))
             .limit(bindparam("limit", type_=Integer))
             .subquery(f"arm_{status.value.lower()}")
         )
@@ -653,6 +659,18 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     if max(prefix) >= "\x7f":
         return prefix, prefix
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+SHORT_RANGE = dt.timedelta(days=62)
+"""A submission-date range up to this long is read whole when the list is not ordered by it (two
+months of one scope is a few thousand rows; a wider range is better read in the list's order)."""
+
+
+def _is_short(filter: Filter) -> bool:
+    if filter.submitted_from is None:
+        return False
+    end = filter.submitted_to or dt.datetime.now(CHINA_STANDARD_TIME).date()
+    return end - filter.submitted_from <= SHORT_RANGE
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
