@@ -644,3 +644,19 @@ async def test_attachments_and_history_are_read_only_when_selected_through_any_f
     assert seen["inline"][1] == 4
     assert seen["named"][0]["nodes"] == [{"history": [{"to": "DRAFT"}, {"to": "PENDING"}]}]
     assert seen["named"][1] == 3
+
+
+async def test_several_lists_in_one_request_take_turns_on_the_database(
+    api: Api, factory: Factory, alice: Actor
+) -> None:
+    for index in range(6):
+        await store_request(factory.database, alice, status=list(Status)[index], attachments=1)
+    query = """{
+      drafts: coordinations(filter: {status: [DRAFT]}) { totalCount nodes { __typename } }
+      pending: coordinations(filter: {status: [PENDING]}) { totalCount }
+      all: coordinations(first: 3) { nodes { ... on Coordination { attachments { slot } } } }
+      viewer { username }
+    }"""
+    data = await api.data(query, actor=alice)
+    assert data["drafts"]["totalCount"] == data["pending"]["totalCount"] == 1
+    assert data["all"]["nodes"] == [{"attachments": [{"slot": "ORIGIN_PROOF"}]}] * 3
