@@ -40,6 +40,7 @@ Two things keep the Python side cheap, both measured on a page of 20 (bench/list
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -52,7 +53,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -485,7 +488,7 @@ def _statements(shape: _Shape) -> _Statements | None:
         arm = _arm(shape.order, status)
         rank = literal_column(str(arm.rank), Integer).label("rank")
         matching = select(Coordination.id.label("id"), rank, arm.value.label("value")).where(
-            *common, Coordination.status == status.value
+            *common, _statuses_in([status])
         )
         value: Column = arm.value
         id: Column = Coordination.id
@@ -556,7 +559,7 @@ def _searched(shape: _Shape) -> _Statements | None:
     matches = _matches(shape)
     conditions = [
         *_conditions(shape, prefixes=False),
-        Coordination.status.in_([s.value for s in shape.statuses]),
+        _statuses_in(shape.statuses),
     ]
     ordering = scan.sort(rank, value, Coordination.id)
     if shape.order.field is not OrderField.SUBMITTED_AT:
@@ -605,7 +608,7 @@ def _beyond_key(
 
 @lru_cache(maxsize=128)
 def _count_statement(shape: _Shape) -> AnySelect:
-    statuses = Coordination.status.in_([status.value for status in shape.statuses])
+    statuses = _statuses_in(shape.statuses)
     if not shape.search:
         return select(func.count()).select_from(Coordination).where(*_conditions(shape), statuses)
     matches = _matches(shape)  # as _searched does, for SQLite's planner
@@ -620,6 +623,17 @@ def _count_statement(shape: _Shape) -> AnySelect:
 def _matches(shape: _Shape) -> Subquery:
     """The ids that match the prefixes, read from a prefix index on their own (see _searched)."""
     return select(Coordination.id).where(*_prefixes(shape)).limit(-1).subquery("matches")
+
+
+def _statuses_in(statuses: Sequence[Status]) -> ColumnElement[bool]:
+    """The statuses are part of a statement's shape, so they are written into its SQL rather than
+    sent as parameters: PostgreSQL's generic plan for a prepared statement then still knows which
+    status ranges it reads (with parameters it chose a narrower index and filtered the statuses:
+    12 ms instead of 2 for a count)."""
+    values = [literal(status.value, literal_execute=True) for status in statuses]
+    if len(values) == 1:
+        return Coordination.status == values[0]
+    return Coordination.status.in_(values) if values else false()
 
 
 def _statuses(filter: Filter) -> frozenset[Status]:

@@ -256,6 +256,10 @@ FILTERS: dict[str, tuple[dict[str, Any], Callable[[Stored, dict[str, Any]], bool
         ),
     ),
     "no-match": ({"certificateNo": "ZZ"}, lambda r, c: False),
+    "drafts-have-no-submission-date": (
+        {"status": ["DRAFT"], "submittedTo": "2026-12-31"},
+        lambda r, c: False,
+    ),
 }
 
 
