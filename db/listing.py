@@ -608,16 +608,32 @@ def _beyond_key(
 
 @lru_cache(maxsize=128)
 def _count_statement(shape: _Shape) -> AnySelect:
-    statuses = _statuses_in(shape.statuses)
-    if not shape.search:
-        return select(func.count()).select_from(Coordination).where(*_conditions(shape), statuses)
-    matches = _matches(shape)  # as _searched does, for SQLite's planner
-    return (
-        select(func.count())
-        .select_from(matches)
-        .join(Coordination, Coordination.id == matches.c.id)
-        .where(*_conditions(shape, prefixes=False), statuses)
-    )
+    if shape.search:  # as _searched does, for SQLite's planner
+        matches = _matches(shape)
+        return (
+            select(func.count())
+            .select_from(matches)
+            .join(Coordination, Coordination.id == matches.c.id)
+            .where(*_conditions(shape, prefixes=False), _statuses_in(shape.statuses))
+        )
+    common = _conditions(shape)
+    if shape.types or shape.prefixes:
+        # Rows must be read anyway (type) or come from another index (prefix): one statement.
+        return (
+            select(func.count())
+            .select_from(Coordination)
+            .where(*common, _statuses_in(shape.statuses))
+        )
+    # Otherwise one index range per status, as for a page: with ``status IN (…)`` PostgreSQL's
+    # generic plan for the prepared statement expects an average enterprise, reads the whole
+    # enterprise and filters the statuses (6 ms for the one holding 10%, instead of 1.3).
+    arms = [
+        select(Coordination.id).where(*common, _statuses_in([status])) for status in shape.statuses
+    ]
+    if not arms:
+        return select(literal_column("0", Integer))
+    rows = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery("listed")
+    return select(func.count()).select_from(rows)
 
 
 def _matches(shape: _Shape) -> Subquery:

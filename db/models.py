@@ -185,10 +185,10 @@ class Coordination(Base):
         _list_index(
             "ix_coordinations_list_enterprise_agreement",
             "enterprise_id",
-            "agreement_code",
             "status",
+            "agreement_code",
         ),
-        _list_index("ix_coordinations_list_agreement", "agreement_code", "status"),
+        _list_index("ix_coordinations_list_agreement", "status", "agreement_code"),
         # Prefix searches (the coordination number's is its unique index).
         Index("ix_coordinations_certificate_no", "certificate_no"),
         Index("ix_coordinations_export_declaration_no", "export_declaration_no"),

@@ -29,8 +29,8 @@ LIST_INDEXES = {
     'ix_coordinations_list_submitted': ['status', 'submitted_at', 'id'],
     'ix_coordinations_list_created': ['status', 'created_at', 'id'],
     'ix_coordinations_list_number': ['status', 'coordination_no', 'id'],
-    'ix_coordinations_list_enterprise_agreement': ['enterprise_id', 'agreement_code', 'status'],
-    'ix_coordinations_list_agreement': ['agreement_code', 'status'],
+    'ix_coordinations_list_enterprise_agreement': ['enterprise_id', 'status', 'agreement_code'],
+    'ix_coordinations_list_agreement': ['status', 'agreement_code'],
 }
 SEARCH_INDEXES = {
     'ix_coordinations_certificate_no': ['certificate_no'],
