@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,10 +16,24 @@ from urllib.parse import quote, urlencode
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import Progress, TaskID, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import demo, maintenance, metrics
+from api import demo, demo_requests, maintenance, metrics
 from api.observability import logging_config
 from api.settings import VAR_DIR, Settings, SettingsError
 from api.storage import LocalStorage
@@ -155,7 +170,13 @@ def serve(
 DEMO_QUERY = """# Press Ctrl-Enter to run.
 {
   viewer { username role enterprise { uscc name } }
-  countries(agreementCode: "22", first: 5) { code nameZh nameEn }
+  coordinations(first: 10) {
+    totalCount
+    nodes {
+      __typename
+      ... on Coordination { id coordinationNo status statusLabel certificateNo allowedActions }
+    }
+  }
 }
 """
 
@@ -186,11 +207,67 @@ def _seed_demo(settings: Settings, host: str, port: int) -> None:
 
 
 @app.command("demo")
-def demo_command() -> None:
-    """Seed the demo enterprises, users and requests (idempotent)."""
+def demo_command(
+    requests: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also generate this many requests over two years, across many enterprises "
+            f"({demo.ENTERPRISES[0].username}'s enterprise holding 10%); adds more on every run.",
+        ),
+    ] = 0,
+) -> None:
+    """Seed the demo enterprises, users and requests (idempotent), and generated requests."""
     settings = _settings()
     created = _in_transaction(settings, lambda session: demo.seed(session=session, now=utcnow()))
     typer.echo("demo data created" if created else "demo data already present")
+    if requests:
+        started = time.perf_counter()
+        asyncio.run(_generate(settings, requests))
+        elapsed = time.perf_counter() - started
+        typer.echo(f"{requests:,} requests generated in {elapsed:.1f} s")
+
+
+async def _generate(settings: Settings, count: int) -> None:
+    database = Database(settings.database_url)
+    try:
+        async with database.reader() as session:
+            found = await identity.find_login(
+                session=session, username=demo.ENTERPRISES[0].username
+            )
+        assert found is not None
+        assert found.viewer.enterprise_id is not None
+        columns = (
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns) as progress:
+            task = progress.add_task("requests", total=count)
+            await demo_requests.seed_requests(
+                database,
+                count=count,
+                big_enterprise_id=found.viewer.enterprise_id,
+                big_user=(found.viewer.user_id, found.viewer.username),
+                password_hash=identity.hash_password(demo.DEMO_PASSWORD),
+                customs_username=demo.CUSTOMS_USERNAME,
+                now=utcnow(),
+                progress=lambda done: progress.advance(task, done),
+            )
+            progress.update(task, description="requests [dim](statistics updated)")
+    finally:
+        await database.dispose()
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:>9,.0f}/s", style="progress.data.speed")
 
 
 @user_app.command("add")

@@ -125,6 +125,20 @@ class User(Base):
     enterprise: Mapped[Enterprise | None] = relationship(lazy="raise")
 
 
+def _code(length: int) -> String:
+    """An upper-case code searched by prefix: byte order on PostgreSQL (``COLLATE "C"``), so that a
+    prefix is exactly an index range whatever the database's locale (SQLite compares bytes)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+LISTED = "deleted_at IS NULL"
+"""Only requests that are not deleted are ever listed, so the list indexes leave the others out."""
+
+
+def _list_index(name: str, *columns: str) -> Index:
+    return Index(name, *columns, sqlite_where=text(LISTED), postgresql_where=text(LISTED))
+
+
 class Coordination(Base):
     """One coordination request of any of the four types; type-specific columns are nullable."""
 
@@ -139,16 +153,55 @@ class Coordination(Base):
             sqlite_where=text("status IN ('PENDING', 'ACCEPTED')"),
             postgresql_where=text("status IN ('PENDING', 'ACCEPTED')"),
         ),
+        # The list (db/listing.py) reads one range of one of these per status, in sort order:
+        # scoped to an enterprise (enterprise users; customs filtering by enterprise) or not
+        # (customs). A never-submitted DRAFT is ordered by created_at under SUBMITTED_AT.
+        _list_index(
+            "ix_coordinations_list_enterprise_submitted",
+            "enterprise_id",
+            "status",
+            "submitted_at",
+            "id",
+        ),
+        _list_index(
+            "ix_coordinations_list_enterprise_created",
+            "enterprise_id",
+            "status",
+            "created_at",
+            "id",
+        ),
+        _list_index(
+            "ix_coordinations_list_enterprise_number",
+            "enterprise_id",
+            "status",
+            "coordination_no",
+            "id",
+        ),
+        _list_index("ix_coordinations_list_submitted", "status", "submitted_at", "id"),
+        _list_index("ix_coordinations_list_created", "status", "created_at", "id"),
+        _list_index("ix_coordinations_list_number", "status", "coordination_no", "id"),
+        # An agreement can be rare (a handful of requests): the planner reads its range and sorts
+        # it rather than read a status's range in order and test the agreement on every row.
+        _list_index(
+            "ix_coordinations_list_enterprise_agreement",
+            "enterprise_id",
+            "status",
+            "agreement_code",
+        ),
+        _list_index("ix_coordinations_list_agreement", "status", "agreement_code"),
+        # Prefix searches (the coordination number's is its unique index).
+        Index("ix_coordinations_certificate_no", "certificate_no"),
+        Index("ix_coordinations_export_declaration_no", "export_declaration_no"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    coordination_no: Mapped[str] = mapped_column(String(18), unique=True)
+    coordination_no: Mapped[str] = mapped_column(_code(18), unique=True)
     type: Mapped[CoordinationType] = mapped_column(_enum(CoordinationType))
     status: Mapped[Status] = mapped_column(_enum(Status))
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
-    certificate_no: Mapped[str] = mapped_column(String(40))
+    certificate_no: Mapped[str] = mapped_column(_code(40))
     agreement_code: Mapped[str] = mapped_column(String(4))
-    export_declaration_no: Mapped[str] = mapped_column(String(18))
+    export_declaration_no: Mapped[str] = mapped_column(_code(18))
     import_declaration_no: Mapped[str] = mapped_column(String(64))
     import_country_code: Mapped[str | None] = mapped_column(String(3))
     import_port_code: Mapped[str | None] = mapped_column(String(5))

@@ -1,17 +1,35 @@
 """Reads, always scoped to what the viewer may see (the only place tenant scoping is written)."""
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload, selectinload
 
 from db.identity import Viewer
 from db.models import Attachment, Coordination, Enterprise
 
+VIEWER_ENTERPRISE = "viewer_enterprise_id"
+
+
+def _scope(viewer: Viewer, enterprise: BindParameter[int]) -> ColumnElement[bool]:
+    listed = Coordination.deleted_at.is_(None)
+    return listed if viewer.is_customs else listed & (Coordination.enterprise_id == enterprise)
+
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """Customs see every request; an enterprise user only their enterprise's. Deleted: nobody."""
-    scope = true() if viewer.is_customs else Coordination.enterprise_id == viewer.enterprise_id
-    return Coordination.deleted_at.is_(None) & scope
+    enterprise = bindparam(
+        VIEWER_ENTERPRISE, viewer.enterprise_id, type_=Coordination.enterprise_id.type, unique=True
+    )
+    return _scope(viewer, enterprise)
+
+
+def visibility(viewer: Viewer) -> tuple[ColumnElement[bool], dict[str, object]]:
+    """``visible_to`` as a template that depends only on the viewer's role, and the values that
+    fill it, for statements built once and cached (the list's). The enterprise is a required
+    parameter: a cached statement run without this viewer's values fails, it never falls back on
+    another viewer's."""
+    template = _scope(viewer, bindparam(VIEWER_ENTERPRISE, type_=Coordination.enterprise_id.type))
+    return template, ({} if viewer.is_customs else {VIEWER_ENTERPRISE: viewer.enterprise_id})
 
 
 def with_details(statement: Select[Coordination]) -> Select[Coordination]:

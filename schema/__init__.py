@@ -20,6 +20,7 @@ from schema.errors import log, request_id_of, without_suggestion
 from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
 from schema.limits import QueryLimits
+from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.reference import ReferenceQuery
@@ -27,7 +28,8 @@ from schema.reference import ReferenceQuery
 CACHE_SIZE = 1024
 
 Query = merge_types(
-    "Query", (IdentityQuery, NodeQuery, CoordinationQuery, CertificateQuery, ReferenceQuery)
+    "Query",
+    (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, CertificateQuery, ReferenceQuery),
 )
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 

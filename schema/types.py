@@ -6,14 +6,16 @@ union member is simply the Python class of the object.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, TypedDict
 
 import strawberry
 
-from db import models, reference
+from db import reference
 from db.identity import Viewer as ViewerData
 from db.models import AttachmentSlot, CertificateKind, CoordinationType
+from db.records import AttachmentRecord, CoordinationRecord, StatusChangeRecord
 from db.status import Action, ReceiptOutcome, Role, Status, allowed_actions
 from schema import ids
 from schema.messages import STATUS_LABELS, pick
@@ -223,7 +225,7 @@ def port(code: str) -> Port:
     return Port.of(found)
 
 
-def attachment(row: models.Attachment, presentation: Presentation) -> Attachment:
+def attachment(row: AttachmentRecord, presentation: Presentation) -> Attachment:
     return Attachment(
         id=strawberry.ID(ids.encode(Attachment.__name__, row.id)),
         slot=row.slot,
@@ -236,7 +238,7 @@ def attachment(row: models.Attachment, presentation: Presentation) -> Attachment
     )
 
 
-def status_change(row: models.StatusChange) -> StatusChange:
+def status_change(row: StatusChangeRecord) -> StatusChange:
     return StatusChange(
         from_=row.from_status,
         to=row.to_status,
@@ -271,8 +273,8 @@ class _CommonFields(TypedDict):
     submitted_at: dt.datetime | None
 
 
-def coordination(row: models.Coordination, presentation: Presentation) -> CoordinationMember:
-    """The union member for a row loaded with its details."""
+def coordination(row: CoordinationRecord, presentation: Presentation) -> CoordinationMember:
+    """The union member for a row loaded with its details (an ORM row or a list record)."""
     common = _CommonFields(
         id=strawberry.ID(ids.encode(OBJECT_TYPES[row.type].__name__, row.id)),
         coordination_no=row.coordination_no,
@@ -326,6 +328,8 @@ def _stored(value: str | None) -> str:
     return value
 
 
-def _slot_order(rows: list[models.Attachment]) -> list[models.Attachment]:
-    order = list(AttachmentSlot)
-    return sorted(rows, key=lambda row: order.index(row.slot))
+SLOT_ORDER = {slot: index for index, slot in enumerate(AttachmentSlot)}
+
+
+def _slot_order(rows: Sequence[AttachmentRecord]) -> list[AttachmentRecord]:
+    return sorted(rows, key=lambda row: SLOT_ORDER[row.slot])

@@ -9,14 +9,14 @@ import dataclasses
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
@@ -122,6 +122,24 @@ async def empty_tables(request: pytest.FixtureRequest) -> None:
 def _client(app: Starlette, address: str = "203.0.113.7") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://xhsz.test")
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[list[str]]:
+    """The SQL statements the app sends while the test runs (not SQLite's BEGIN, which only
+    chooses the kind of transaction)."""
+    seen: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        statement: str = arguments[2]
+        if statement.split(None, 1)[0].upper() != "BEGIN":
+            seen.append(statement)
+
+    for engine in database.engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield seen
+    for engine in database.engines:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from api.settings import Settings
 from api.tokens import Tokens
 from db import certificates, identity
 from db.certificates import CertificateRecord
-from db.clock import utcnow
+from db.clock import china_date, utcnow
 from db.database import Database
 from db.models import (
     CERTIFICATE_KIND_FOR_TYPE,
@@ -33,8 +33,10 @@ from db.models import (
     CertificateKind,
     Coordination,
     CoordinationType,
+    StatusChange,
+    User,
 )
-from db.status import Role
+from db.status import Role, Status
 from db.validation import USCC_ALPHABET, uscc_check_character
 
 PASSWORD = "correct horse battery staple"
@@ -551,3 +553,106 @@ async def update_coordination(database: Database, global_id: str, **values: Any)
         await session.execute(
             update(Coordination).where(Coordination.id == pk_of(global_id)).values(**values)
         )
+
+
+_coordination_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A request written straight into the database, as the list reads it."""
+
+    pk: int
+    coordination_no: str
+    status: str
+    type: str
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+
+
+async def store_request(
+    database: Database,
+    actor: Actor,
+    *,
+    status: Status = Status.DRAFT,
+    kind: CoordinationType = CoordinationType.CUSTOMS_CERTIFICATE,
+    created_at: dt.datetime | None = None,
+    submitted_at: dt.datetime | None = None,
+    attachments: int = 0,
+    **columns: Any,
+) -> Stored:
+    """Write a request in any status and at any time, with its history and attachment rows (the
+    list's tests need states and dates that no mutation on this branch makes)."""
+    created_at = created_at or utcnow()
+    if status is not Status.DRAFT and submitted_at is None:
+        submitted_at = created_at + dt.timedelta(hours=1)
+    number = next(_coordination_numbers)
+    values: dict[str, Any] = {
+        "certificate_no": "K263500000123",
+        "agreement_code": "19",
+        "export_declaration_no": export_declaration_no(number),
+        "import_declaration_no": "KR-2026-0012345",
+        "import_country_code": "KOR",
+        "import_port_code": "KRPUS",
+        "approved_exporter_no": "AE3501000012"
+        if kind is CoordinationType.APPROVED_EXPORTER_DECLARATION
+        else None,
+        "ruling_no": "XM2026-0031" if kind is CoordinationType.RULING_DECLARATION else None,
+        "contact_name": "林晓",
+        "contact_phone": "13812345678",
+        "reason": "进口国海关拒绝给予协定税率。",
+        **columns,
+    }
+    if kind is CoordinationType.CCPIT_CERTIFICATE:
+        values["import_country_code"] = values["import_port_code"] = None
+    async with database.writer() as session, session.begin():
+        user = await session.get_one(User, actor.user_id)
+        row = Coordination(
+            coordination_no=f"XT{china_date(created_at):%Y%m%d}{number:08d}",
+            type=kind,
+            status=status,
+            enterprise_id=user.enterprise_id,
+            version=1,
+            created_by_id=actor.user_id,
+            created_at=created_at,
+            updated_at=submitted_at or created_at,
+            submitted_at=submitted_at,
+            **values,
+        )
+        session.add(row)
+        await session.flush()
+        session.add(
+            StatusChange(
+                coordination_id=row.id,
+                from_status=None,
+                to_status=Status.DRAFT,
+                at=created_at,
+                actor_username=actor.username,
+                actor_role=Role.ENTERPRISE,
+            )
+        )
+        if status is not Status.DRAFT:
+            session.add(
+                StatusChange(
+                    coordination_id=row.id,
+                    from_status=Status.DRAFT,
+                    to_status=status,
+                    at=submitted_at or created_at,
+                    actor_username=actor.username,
+                    actor_role=Role.ENTERPRISE,
+                )
+            )
+        for slot in list(AttachmentSlot)[:attachments]:
+            session.add(
+                Attachment(
+                    coordination_id=row.id,
+                    slot=slot,
+                    file_name=f"{slot.value.lower()}.pdf",
+                    content_type="application/pdf",
+                    size=1024,
+                    sha256="0" * 64,
+                    storage_key=secrets.token_hex(16),
+                    created_at=created_at,
+                )
+            )
+    return Stored(row.id, row.coordination_no, status.value, kind.value, created_at, submitted_at)

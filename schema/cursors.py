@@ -1,0 +1,76 @@
+"""Page cursors: opaque, signed, and valid only for the query that made them.
+
+A cursor is base64url(MAC ‖ "rank|id|value"), the MAC an HMAC-SHA256 (truncated to 128 bits)
+over the query's fingerprint (its order and filter) and the position. A cursor edited by a
+client, or taken from another order or filter, fails the check and is refused as a whole; it
+never selects rows by itself, since the viewer's scope is applied to every page.
+"""
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import json
+from functools import cache
+
+from db.listing import Filter, Order, OrderField, Position
+
+MAC_BYTES = 16
+
+
+@cache
+def _key(secret: str) -> bytes:
+    # A key of its own, so that a cursor can never pass for a token or a download signature.
+    return hmac.new(secret.encode(), b"xhsz coordination cursor", hashlib.sha256).digest()
+
+
+def fingerprint(order: Order, filter: Filter) -> bytes:
+    """What a cursor is bound to: the order and the (normalised) filter."""
+    described = {
+        "order": [order.field.value, order.direction.value],
+        "coordinationNo": filter.coordination_no,
+        "certificateNo": filter.certificate_no,
+        "exportDeclarationNo": filter.export_declaration_no,
+        "status": sorted(s.value for s in filter.statuses),
+        "type": sorted(t.value for t in filter.types),
+        "agreementCode": filter.agreement_code,
+        "submittedFrom": filter.submitted_from.isoformat() if filter.submitted_from else None,
+        "submittedTo": filter.submitted_to.isoformat() if filter.submitted_to else None,
+        "enterpriseUscc": filter.enterprise_uscc,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).digest()
+
+
+class Cursors:
+    """Encodes and checks the cursors of one query."""
+
+    def __init__(self, secret: str, order: Order, filter: Filter) -> None:
+        self._mac = hmac.new(_key(secret), fingerprint(order, filter), hashlib.sha256)
+        self._timed = order.field is not OrderField.COORDINATION_NO
+
+    def _sign(self, payload: bytes) -> bytes:
+        mac = self._mac.copy()
+        mac.update(payload)
+        return mac.digest()[:MAC_BYTES]
+
+    def encode(self, position: Position) -> str:
+        value = position.value
+        text = value.isoformat() if isinstance(value, dt.datetime) else value
+        # rank|id|value (the value last: it is the only part that could hold a "|")
+        payload = f"{position.rank}|{position.id}|{text}".encode()
+        return base64.urlsafe_b64encode(self._sign(payload) + payload).rstrip(b"=").decode("ascii")
+
+    def decode(self, cursor: str) -> Position | None:
+        """The position a cursor of this query names; None for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        mac, payload = raw[:MAC_BYTES], raw[MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._sign(payload)):
+            return None
+        # Signed by us, so well-formed: parsing cannot fail short of a changed secret and format.
+        rank, pk, text = payload.decode().split("|", 2)
+        value = dt.datetime.fromisoformat(text) if self._timed else text
+        return Position(int(rank), value, int(pk))
