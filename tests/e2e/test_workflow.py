@@ -140,6 +140,8 @@ async def test_every_status_and_action_pair_follows_the_table(
         return
     expected = SPEC_TARGETS.get(action, status)
     assert after["status"] == expected.value
+    # The list orders never-submitted drafts apart: DRAFT must mean "never submitted".
+    assert (after["status"] == "DRAFT") == (after["submittedAt"] is None)
     assert after["version"] == saved["version"] + 1
     moved = 1 if action in SPEC_TARGETS else 0
     assert len(after["history"]) == len(saved["history"]) + moved
