@@ -21,7 +21,7 @@ import unicodedata
 from base64 import urlsafe_b64encode
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -65,15 +65,11 @@ class DownloadLinks:
         token_version: int,
         now: dt.datetime,
     ) -> str:
-        expires = int((now + self.ttl).timestamp())
+        expires = str(int((now + self.ttl).timestamp()))
         user = f"{user_id}.{token_version}"
-        query = urlencode(
-            {
-                "user": user,
-                "expires": expires,
-                "signature": self._sign(attachment_id, user, str(expires)),
-            }
-        )
+        signature = self._sign(attachment_id, user, expires)
+        # Every part is digits, "." or base64url: nothing to escape (urlencode cost 3% of a list).
+        query = f"user={user}&expires={expires}&signature={signature}"
         return f"{base_url.rstrip('/')}/attachments/{attachment_id}?{query}"
 
     def verify(

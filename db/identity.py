@@ -141,15 +141,20 @@ async def find_login(*, session: AsyncSession, username: str) -> LoginSuccess | 
 
 
 async def load_viewer(*, session: AsyncSession, user_id: int, token_version: int) -> Viewer | None:
-    """The viewer a token names, if the user is still active and the token not revoked."""
+    """The viewer a token names, if the user is still active and the token not revoked.
+
+    Every request runs this, so it reads plain columns rather than ORM objects."""
     row = (
         await session.execute(
-            select(User, Enterprise)
+            select(User.username, User.role, Enterprise.id, Enterprise.uscc, Enterprise.name)
             .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
             .where(User.id == user_id, User.is_active, User.token_version == token_version)
         )
     ).first()
-    return _viewer(row[0], row[1]) if row else None
+    if row is None:
+        return None
+    username, role, enterprise_id, uscc, name = row
+    return Viewer(user_id, username, role, enterprise_id, uscc, name)
 
 
 async def _is_locked(
