@@ -310,6 +310,51 @@ def user_add(
     typer.echo(f"user {username} added")
 
 
+@user_app.command("password")
+def user_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a user's password; tokens issued before stop working."""
+    password_hash = identity.hash_password(password)
+    _change_user(
+        username,
+        lambda session: identity.change_password(
+            session=session, username=username, password_hash=password_hash
+        ),
+        "password changed",
+    )
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a user: no more logins, and every token of theirs stops working."""
+    _change_user(
+        username,
+        lambda session: identity.set_active(session=session, username=username, active=False),
+        "disabled",
+    )
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled user again (their old tokens stay revoked)."""
+    _change_user(
+        username,
+        lambda session: identity.set_active(session=session, username=username, active=True),
+        "enabled",
+    )
+
+
+def _change_user(
+    username: str, change: Callable[[AsyncSession], Awaitable[bool]], done: str
+) -> None:
+    if not _in_transaction(_settings(), change):
+        typer.echo(f"error: no user {username!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"user {username} {done}")
+
+
 @app.command()
 def token(username: str) -> None:
     """Print a bearer token for USERNAME (development convenience)."""

@@ -6,7 +6,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -123,6 +123,25 @@ async def add_user(
     session.add(user)
     await session.flush()
     return user.id
+
+
+async def change_password(*, session: AsyncSession, username: str, password_hash: str) -> bool:
+    """Set a new password; every token issued before stops working. False: no such user."""
+    return await _update_user(session, username, password_hash=password_hash)
+
+
+async def set_active(*, session: AsyncSession, username: str, active: bool) -> bool:
+    """Disable (or enable again) a user; disabling revokes every token. False: no such user."""
+    return await _update_user(session, username, is_active=active)
+
+
+async def _update_user(session: AsyncSession, username: str, **values: object) -> bool:
+    result = await session.execute(
+        update(User)
+        .where(User.username == username)
+        .values(**values, token_version=User.token_version + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def find_login(*, session: AsyncSession, username: str) -> LoginSuccess | None:

@@ -117,3 +117,36 @@ async def test_certificates_import_refuses_a_wrong_header(
     result = xhsz(settings, "certificates", "import", str(path))
     assert result.returncode == 2
     assert "header must be" in result.stderr
+
+
+async def test_a_password_change_or_disabling_revokes_tokens(
+    api: Api, factory: Factory, settings: Settings
+) -> None:
+    alice = await factory.enterprise_user(username="alice")
+    bob = await factory.enterprise_user(username="bob")
+    me = "{ viewer { username } }"
+    assert (await api.data(me, actor=alice))["viewer"] == {"username": "alice"}
+
+    changed = xhsz(settings, "user", "password", "alice", "--password", "new-pass-12345")
+    assert changed.returncode == 0, changed.stderr
+    disabled = xhsz(settings, "user", "disable", "bob")
+    assert disabled.returncode == 0, disabled.stderr
+
+    for actor in (alice, bob):
+        body = await api.post(me, actor=actor)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    login = """mutation($u: String!, $p: String!) {
+      login(username: $u, password: $p) { errors { code } } }"""
+    old = await api.data(login, {"u": "alice", "p": "correct horse battery staple"})
+    assert old["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+    new = await api.data(login, {"u": "alice", "p": "new-pass-12345"})
+    assert new["login"]["errors"] == []
+    refused = await api.data(login, {"u": "bob", "p": "correct horse battery staple"})
+    assert refused["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+    assert xhsz(settings, "user", "enable", "bob").returncode == 0
+    again = await api.data(login, {"u": "bob", "p": "correct horse battery staple"})
+    assert again["login"]["errors"] == []
+    assert (await api.post(me, actor=bob))["errors"], "old tokens stay revoked"
+    missing = xhsz(settings, "user", "disable", "nobody")
+    assert (missing.returncode, missing.stderr) == (1, "error: no user 'nobody'\n")
