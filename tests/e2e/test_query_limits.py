@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from db.models import LoginFailure
 from schema.limits import GRAPHIQL_INTROSPECTION_DEPTH, GRAPHIQL_INTROSPECTION_QUERY, QueryLimits
 from tests.conftest import MakeApi
-from tests.support import GET, Api, Factory
+from tests.support import ALL_FIELDS, GET, Api, Factory, valid_input
 
 LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
 
@@ -158,6 +158,29 @@ async def test_a_page_of_100_runs(api: Api, factory: Factory) -> None:
     )
     assert len(data["countries"]) == 100
     assert len(data["ports"]) == 100
+
+
+LIST_PAGE = """
+  coordinations(first: 100) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { ...AllFields } }
+  }
+"""
+
+
+async def test_a_full_list_page_of_100_fits_and_two_do_not(api: Api, factory: Factory) -> None:
+    """The list's largest page with every field of every type fits the cost limit; asking for
+    two such pages in one request (a query multiplying pages) does not."""
+    alice = await factory.enterprise_user()
+    for _ in range(3):
+        await api.create(alice, valid_input("RULING_DECLARATION"))
+    one = await api.data(ALL_FIELDS + "{" + LIST_PAGE + "}", actor=alice)
+    assert one["coordinations"]["totalCount"] == 3
+    assert len(one["coordinations"]["edges"]) == 3
+
+    two = await api.post(ALL_FIELDS + "{ a: " + LIST_PAGE + " b: " + LIST_PAGE + "}", actor=alice)
+    assert refusal(two)["limit"] == "cost"
 
 
 async def test_cost_counts_page_sizes_from_variables(make_api: MakeApi, factory: Factory) -> None:
