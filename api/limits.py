@@ -14,9 +14,9 @@ sent their whole body, and a connection closed under them loses the 413 (a "conn
 instead). A proxy in front (nginx ``client_max_body_size``) can spare the bandwidth as well.
 """
 
-import json
 
 from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -43,7 +43,7 @@ class BodyLimit:
         limit = self.limit(headers)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(limit)(scope, receive, send)
             return
 
         received = 0
@@ -68,28 +68,12 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # cannot happen: the app answers only after reading the whole body
                 raise
-            await _too_large(send, limit)
+            await _too_large(limit)(scope, receive, send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"The request body is larger than {limit} bytes.",
-                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": limit},
-                }
-            ]
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _too_large(limit: int) -> JSONResponse:
+    error = {
+        "message": f"The request body is larger than {limit} bytes.",
+        "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": limit},
+    }
+    return JSONResponse({"errors": [error]}, status_code=413)

@@ -8,11 +8,11 @@ for JSON and files; the GraphiQL page sends its own (``GRAPHIQL_POLICY``): every
 itself, which serves GraphiQL's assets.
 """
 
-import json
 import logging
 import uuid
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schema.errors import INTERNAL_SERVER_ERROR, UNEXPECTED_ERROR
@@ -86,24 +86,9 @@ class SecurityMiddleware:
             logger.exception("unexpected error in request %s (%s)", rid, scope.get("path"))
             if started:
                 raise
-            body = json.dumps(
-                {
-                    "errors": [
-                        {
-                            "message": UNEXPECTED_ERROR,
-                            "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
-                        }
-                    ]
-                }
-            ).encode()
-            await send_with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            error = {
+                "message": UNEXPECTED_ERROR,
+                "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
+            }
+            response = JSONResponse({"errors": [error]}, status_code=500)
+            await response(scope, receive, send_with_headers)
