@@ -14,7 +14,6 @@ sent their whole body, and a connection closed under them loses the 413 (a "conn
 instead). A proxy in front (nginx ``client_max_body_size``) can spare the bandwidth as well.
 """
 
-
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
