@@ -143,6 +143,20 @@ def _check_place(checker: _Checker, agreement: reference.Agreement | None) -> No
             checker.refuse(ErrorCode.UNKNOWN_PORT, "import_port_code")
 
 
+async def _load_by_id(
+    session: AsyncSession,
+    viewer: Viewer,
+    action: Action,
+    coordination_id: int,
+    expected_version: int | None,
+) -> Coordination:
+    """The request an enterprise action names, once the viewer's role may take the action."""
+    status.authorize(action, viewer.role)
+    return await load_for_change(
+        session, viewer, Coordination.id == coordination_id, expected_version
+    )
+
+
 async def _transition(
     session: AsyncSession,
     viewer: Viewer,
@@ -265,10 +279,7 @@ async def submit(
 
     Field problems name the saved form's fields (as in ``SaveCoordinationInput``).
     """
-    status.authorize(Action.SUBMIT, viewer.role)
-    row = await load_for_change(
-        session, viewer, Coordination.id == coordination_id, expected_version
-    )
+    row = await _load_by_id(session, viewer, Action.SUBMIT, coordination_id, expected_version)
     status.apply(Action.SUBMIT, row.status)
     _, problems = await _validated_values(session, viewer, row.type, _stored_form(row))
     if problems:
@@ -315,10 +326,7 @@ async def withdraw(
     now: dt.datetime,
 ) -> int:
     """撤回: take a pending request back (``WITHDRAWN``)."""
-    status.authorize(Action.WITHDRAW, viewer.role)
-    row = await load_for_change(
-        session, viewer, Coordination.id == coordination_id, expected_version
-    )
+    row = await _load_by_id(session, viewer, Action.WITHDRAW, coordination_id, expected_version)
     await _transition(session, viewer, row, Action.WITHDRAW, now)
     return row.id
 
@@ -332,10 +340,7 @@ async def delete(
     now: dt.datetime,
 ) -> int:
     """删除: hide the request from every caller; the row, history and files stay for audit."""
-    status.authorize(Action.DELETE, viewer.role)
-    row = await load_for_change(
-        session, viewer, Coordination.id == coordination_id, expected_version
-    )
+    row = await _load_by_id(session, viewer, Action.DELETE, coordination_id, expected_version)
     status.apply(Action.DELETE, row.status)
     await guarded_update(
         session,

@@ -1,5 +1,5 @@
-"""The cost and shape rules, on a schema with the coordinations connection SPEC §6 describes
-(built here from our real request types) and a folder type that nests one connection in another.
+"""The cost and shape rules, on a small schema around the real coordinations connection
+(``schema.listing``) with a folder type that nests one connection in another.
 """
 
 import time
@@ -10,31 +10,10 @@ from graphql import parse, validate
 
 from schema import types
 from schema.limits import QueryLimits, operation_cost, shape_refusals
+from schema.listing import CoordinationConnection
 from tests.support import ALL_FIELDS
 
 LIMITS = QueryLimits()
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class CoordinationEdge:
-    cursor: str
-    node: types.CoordinationRequest
-
-
-@strawberry.type
-class CoordinationConnection:
-    edges: list[CoordinationEdge]
-    nodes: list[types.CoordinationRequest]
-    page_info: PageInfo
-    total_count: int
 
 
 @strawberry.type
