@@ -33,8 +33,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,9 @@ from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.tokens import Tokens  # noqa: E402
 from db.clock import utcnow  # noqa: E402
+from tests.pgwire import read_counts  # noqa: E402
 from tests.servers import free_port  # noqa: E402
+from tests.support import valid_input  # noqa: E402
 
 QUERY = """
 query List($filter: CoordinationFilter, $after: String) {
@@ -70,6 +72,15 @@ query List($filter: CoordinationFilter, $after: String) {
 }
 """
 TOTAL_QUERY = QUERY.replace("pageInfo {", "totalCount pageInfo {")
+SAVE_MUTATION = """
+mutation Save($input: SaveCoordinationInput!) {
+  saveCoordination(input: $input) {
+    coordination { ... on Coordination { id coordinationNo status version } }
+    message errors { field code message }
+  }
+}
+"""
+SAVE_INPUT = valid_input("CUSTOMS_CERTIFICATE")
 TWO_STATUSES = ["ACCEPTED", "RETURNED"]
 DEEP = 10_000
 
@@ -91,6 +102,17 @@ class Load:
     requests: int
     seconds: float
     latencies: list[float]
+    cpu_seconds: float = 0.0
+    round_trips: int | None = None
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time (user + system, all its processes) per request."""
+        return self.cpu_seconds * 1000 / max(1, self.requests)
+
+    @property
+    def trips(self) -> str:
+        return "" if self.round_trips is None else f"{self.round_trips / max(1, self.requests):.2f}"
 
     @property
     def rate(self) -> float:
@@ -232,8 +254,80 @@ def floor_sqlite(url: str, scenario: Scenario, repeat: int) -> float:
 # --- servers and load ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Meter:
+    """Reads what a server has used: CPU time from ``/proc`` of its process tree, and round trips
+    to PostgreSQL from the counting proxy its database URL points at (``tests.pgwire``)."""
+
+    pid: int
+    proxy_control: int | None = None
+
+    def cpu_seconds(self) -> float:
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_ticks(pid) for pid in _process_tree(self.pid)) / ticks
+
+    def round_trips(self) -> int | None:
+        return None if self.proxy_control is None else read_counts(self.proxy_control)[0]
+
+    def snapshot(self) -> tuple[float, int | None]:
+        return self.cpu_seconds(), self.round_trips()
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 @contextmanager
-def serve(command: list[str], environment: dict[str, str], health: str) -> Iterator[int]:
+def proxy() -> Iterator[tuple[int, int]]:
+    """A round-trip counting proxy to PostgreSQL on 127.0.0.1:5432: (proxy port, control port)."""
+    ready = Path(f"/tmp/xhsz-bench-proxy-{os.getpid()}")  # noqa: S108
+    ready.unlink(missing_ok=True)
+    process = subprocess.Popen([sys.executable, "-m", "tests.pgwire", str(ready)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() or not ready.read_text().endswith("\n"):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the counting proxy did not start")
+            time.sleep(0.05)
+        port, control = map(int, ready.read_text().split())
+        yield port, control
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        ready.unlink(missing_ok=True)
+
+
+def through(url: str, port: int) -> str:
+    """``url`` with its host and port replaced by the proxy's."""
+    return make_url(url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+
+
+@contextmanager
+def serve(
+    command: list[str], environment: dict[str, str], health: str
+) -> Iterator[tuple[int, int]]:
     port = free_port()
     command = [part.replace("{port}", str(port)) for part in command]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environment})
@@ -250,7 +344,7 @@ def serve(command: list[str], environment: dict[str, str], health: str) -> Itera
             if time.monotonic() > deadline:
                 raise TimeoutError(" ".join(command))
             time.sleep(0.2)
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -260,22 +354,33 @@ def serve(command: list[str], environment: dict[str, str], health: str) -> Itera
             process.wait()
 
 
-def uvicorn(app: str, *, factory: bool = True) -> list[str]:
+def uvicorn(app: str, *, factory: bool = True, workers: int = 1) -> list[str]:
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "{port}"]
-    command += ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     return command + (["--factory"] if factory else [])
 
 
 async def load(
-    port: int, path: str, body: bytes, headers: dict[str, str], concurrency: int, seconds: float
+    port: int,
+    path: str,
+    body: bytes | Callable[[], bytes],
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    meter: Meter | None = None,
 ) -> Load:
-    """POST ``body`` over ``concurrency`` keep-alive connections for ``seconds`` (after a one-
-    second warm-up); every answer must be 200 and carry no GraphQL errors."""
+    """POST ``body`` (or a new body from ``body()`` each time) over ``concurrency`` keep-alive
+    connections for ``seconds`` (after a one-second warm-up); every answer must be 200 and carry
+    no GraphQL errors. The ``meter`` is read when the warm-up ends and when the load does."""
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n{head}\r\n"
-    ).encode() + body
+
+    def request() -> bytes:
+        content = body() if callable(body) else body
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n{head}\r\n"
+        ).encode() + content
+
     warm_until = time.perf_counter() + 1.0
     stop_at = warm_until + seconds
     latencies: list[float] = []
@@ -284,7 +389,7 @@ async def load(
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             while (started := time.perf_counter()) < stop_at:
-                writer.write(request)
+                writer.write(request())
                 status = await reader.readline()
                 length = 0
                 while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -292,15 +397,30 @@ async def load(
                     if name.lower() == "content-length":
                         length = int(value)
                 answer = await reader.readexactly(length)
-                if not status.startswith(b"HTTP/1.1 200") or b'"errors"' in answer[:200]:
+                if not status.startswith(b"HTTP/1.1 200") or b'"errors":[{' in answer:
                     raise RuntimeError(f"{status!r} {answer[:300]!r}")
                 if started >= warm_until:
                     latencies.append(time.perf_counter() - started)
         finally:
             writer.close()
 
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    return Load(len(latencies), seconds, latencies)
+    readings: list[tuple[float, int | None]] = []
+
+    async def read_meter() -> None:
+        if meter is not None:
+            await asyncio.sleep(warm_until - time.perf_counter())
+            readings.append(meter.snapshot())
+            await asyncio.sleep(stop_at - time.perf_counter())
+            readings.append(meter.snapshot())
+
+    await asyncio.gather(read_meter(), *(client() for _ in range(concurrency)))
+    result = Load(len(latencies), seconds, latencies)
+    if len(readings) == 2:
+        (cpu_start, trips_start), (cpu_end, trips_end) = readings
+        result.cpu_seconds = cpu_end - cpu_start
+        if trips_start is not None and trips_end is not None:
+            result.round_trips = trips_end - trips_start
+    return result
 
 
 # --- the plain Starlette + asyncpg reference -----------------------------------------------------
@@ -355,9 +475,11 @@ def baseline() -> Any:
     return Starlette(routes=[Route("/page", page, methods=["POST", "GET"])], lifespan=lifespan)
 
 
-def baseline_spec(url: str, scenario: Scenario, path: Path) -> None:
+def baseline_spec(url: str, scenario: Scenario, path: Path, proxy_port: int | None) -> None:
     viewer = next((s, p) for s, p in scenario.statements if "FROM users" in s)
     page = next((s, list(p)) for s, p in scenario.statements if "AS keys" in s)
+    if proxy_port is not None:
+        url = through(url, proxy_port)
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     path.write_text(
         json.dumps(
@@ -396,8 +518,10 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for xhsz")
     parser.add_argument("--repeat", type=int, default=300, help="floor repetitions")
     parser.add_argument("--only", nargs="*", help="scenario names")
+    parser.add_argument("--save", action="store_true", help="also measure saves (creates drafts)")
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports here")
     parser.add_argument("--postgraphile", help="base URL of a PostGraphile server on the same data")
     parser.add_argument("--explain", action="store_true", help="print the PostgreSQL plans only")
@@ -405,11 +529,6 @@ def main() -> None:
 
     secret = secrets.token_urlsafe(48)
     settings = Settings(database_url=options.database_url, secret_key=secret)
-    environment = {
-        "XHSZ_DATABASE_URL": options.database_url,
-        "XHSZ_SECRET_KEY": secret,
-        "XHSZ_GRAPHIQL": "false",
-    }
     token, scenarios = asyncio.run(prepare(settings))
     if options.only:
         scenarios = [s for s in scenarios if s.name in options.only]
@@ -421,58 +540,27 @@ def main() -> None:
         return
 
     print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"# {options.database_url}: {options.concurrency} clients, {options.seconds:g} s each")
-    rows = []
-    with serve(uvicorn("api.app:create_app"), environment, "/healthz") as port:
-        for scenario in scenarios:
-            alone = asyncio.run(
-                load(port, "/graphql", scenario.body, headers, 1, options.seconds / 2)
-            )
-            result = asyncio.run(
-                load(port, "/graphql", scenario.body, headers, options.concurrency, options.seconds)
-            )
-            if is_sqlite:
-                floor, explain = floor_sqlite(options.database_url, scenario, options.repeat), None
-            else:
-                floor, explain = asyncio.run(
-                    floor_postgresql(options.database_url, scenario, options.repeat)
-                )
-            rows.append((scenario, result, alone, floor, explain))
-
     print(
-        f"\n| scenario | req/s ({options.concurrency} clients) | p50 ms | p99 ms "
-        "| p50 ms (1 client) | SQL/request | floor ms (driver, sequential) | EXPLAIN ANALYZE ms |"
+        f"# {options.database_url}: {options.concurrency} clients, {options.seconds:g} s each, "
+        f"{options.workers} worker(s); CPU is the server's (user + system, /proc), round trips "
+        "are counted at the wire (Query and Sync messages)"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for scenario, result, alone, floor, explain in rows:
-        print(
-            f"| {scenario.name} | {result.rate:,.0f} | {result.percentile(0.5):.2f} | "
-            f"{result.percentile(0.99):.2f} | {alone.percentile(0.5):.2f} | "
-            f"{len(scenario.statements)} | {floor:.2f} | "
-            f"{'' if explain is None else f'{explain:.2f}'} |"
-        )
-
-    first = next((s for s in scenarios if s.name == "first"), None)
-    if first is not None and not is_sqlite:
-        spec = Path(f"/tmp/xhsz-bench-baseline-{os.getpid()}.json")  # noqa: S108
-        baseline_spec(options.database_url, first, spec)
-        try:
-            with serve(
-                uvicorn("bench.list:baseline"), {"BENCH_BASELINE": str(spec)}, "/page"
-            ) as port:
-                plain_alone = asyncio.run(load(port, "/page", b"{}", {}, 1, options.seconds / 2))
-                plain = asyncio.run(
-                    load(port, "/page", b"{}", {}, options.concurrency, options.seconds)
-                )
-        finally:
-            spec.unlink()
-        ours = next(r for s, r, _, _, _ in rows if s is first)
-        print(
-            f"\nplain Starlette + asyncpg, first page: {plain.rate:,.0f} req/s, "
-            f"p50 {plain.percentile(0.5):.2f} ms, p99 {plain.percentile(0.99):.2f} ms, "
-            f"p50 with 1 client {plain_alone.percentile(0.5):.2f} ms; "
-            f"xhsz/plain throughput = {ours.rate / plain.rate:.2f}"
-        )
+    with ExitStack() as stack:
+        proxied = None if is_sqlite else stack.enter_context(proxy())
+        control = None if proxied is None else proxied[1]
+        database_url = options.database_url
+        if proxied is not None:
+            database_url = through(options.database_url, proxied[0])
+        environment = {
+            "XHSZ_DATABASE_URL": database_url,
+            "XHSZ_SECRET_KEY": secret,
+            "XHSZ_GRAPHIQL": "false",
+        }
+        rows = measure_xhsz(options, scenarios, headers, environment, control, is_sqlite)
+        print_table(options, rows)
+        first = next((s for s in scenarios if s.name == "first"), None)
+        if first is not None and not is_sqlite:
+            measure_plain(options, first, rows, proxied)
 
     if options.postgraphile and first is not None:
         enterprise = asyncio.run(_demo_enterprise(settings))
@@ -488,20 +576,119 @@ def main() -> None:
         )
 
     if options.profile and first is not None:
-        options.profile.mkdir(parents=True, exist_ok=True)
-        report = options.profile / f"first-{'sqlite' if is_sqlite else 'postgresql'}"
-        session = f"{report}.pyisession"
-        command = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", session]
-        command += ["-m", *uvicorn("api.app:create_app")[2:]]
-        with serve(command, environment, "/healthz") as port:
-            asyncio.run(
-                load(port, "/graphql", first.body, headers, options.concurrency, options.seconds)
+        profile(options, first, headers, settings, is_sqlite)
+
+
+Row = tuple[Scenario, Load, Load, float | None, float | None]
+
+
+def measure_xhsz(
+    options: argparse.Namespace,
+    scenarios: list[Scenario],
+    headers: dict[str, str],
+    environment: dict[str, str],
+    control: int | None,
+    is_sqlite: bool,
+) -> list[Row]:
+    rows: list[Row] = []
+    command = uvicorn("api.app:create_app", workers=options.workers)
+    with serve(command, environment, "/healthz") as (port, pid):
+        meter = Meter(pid, control)
+        if options.save:
+            scenarios = [*scenarios, Scenario("save", SAVE_MUTATION, {"input": SAVE_INPUT})]
+        for scenario in scenarios:
+            seconds = options.seconds
+            alone = asyncio.run(
+                load(port, "/graphql", scenario.body, headers, 1, seconds / 2, meter)
             )
-        render = [sys.executable, "-m", "pyinstrument", "--load", session, "-r", "text"]
-        for name, extra in (("tree", []), ("self", ["-p", "flat", "-p", "flat_time=self"])):
-            with open(f"{report}-{name}.txt", "w") as out:
-                subprocess.run([*render, "--no-color", *extra], stdout=out, check=True)
-        print(f"\nprofiles of the first-page scenario: {report}-tree.txt, {report}-self.txt")
+            result = asyncio.run(
+                load(port, "/graphql", scenario.body, headers, options.concurrency, seconds, meter)
+            )
+            floor = explain = None
+            if scenario.statements and is_sqlite:
+                floor = floor_sqlite(options.database_url, scenario, options.repeat)
+            elif scenario.statements:
+                floor, explain = asyncio.run(
+                    floor_postgresql(options.database_url, scenario, options.repeat)
+                )
+            rows.append((scenario, result, alone, floor, explain))
+    return rows
+
+
+def print_table(options: argparse.Namespace, rows: list[Row]) -> None:
+    print(
+        f"\n| scenario | req/s ({options.concurrency} clients) | p50 ms | p99 ms "
+        "| p50 ms (1 client) | app CPU ms/request | round trips/request (1 client) "
+        "| SQL statements | floor ms (driver) | EXPLAIN ANALYZE ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for scenario, result, alone, floor, explain in rows:
+        print(
+            f"| {scenario.name} | {result.rate:,.0f} | {result.percentile(0.5):.2f} | "
+            f"{result.percentile(0.99):.2f} | {alone.percentile(0.5):.2f} | "
+            f"{result.cpu_ms:.2f} | {result.trips} ({alone.trips}) | "
+            f"{len(scenario.statements) or ''} | {'' if floor is None else f'{floor:.2f}'} | "
+            f"{'' if explain is None else f'{explain:.2f}'} |"
+        )
+
+
+def measure_plain(
+    options: argparse.Namespace,
+    first: Scenario,
+    rows: list[Row],
+    proxied: tuple[int, int] | None,
+) -> None:
+    spec = Path(f"/tmp/xhsz-bench-baseline-{os.getpid()}.json")  # noqa: S108
+    baseline_spec(options.database_url, first, spec, None if proxied is None else proxied[0])
+    control = None if proxied is None else proxied[1]
+    try:
+        command = uvicorn("bench.list:baseline")
+        with serve(command, {"BENCH_BASELINE": str(spec)}, "/page") as (port, pid):
+            meter = Meter(pid, control)
+            alone = asyncio.run(load(port, "/page", b"{}", {}, 1, options.seconds / 2, meter))
+            plain = asyncio.run(
+                load(port, "/page", b"{}", {}, options.concurrency, options.seconds, meter)
+            )
+    finally:
+        spec.unlink()
+    ours = next(r for s, r, _, _, _ in rows if s is first)
+    print(
+        f"\n| plain Starlette + asyncpg, first page | {plain.rate:,.0f} | "
+        f"{plain.percentile(0.5):.2f} | {plain.percentile(0.99):.2f} | "
+        f"{alone.percentile(0.5):.2f} | {plain.cpu_ms:.2f} | {plain.trips} ({alone.trips}) |"
+    )
+    print(
+        f"\nxhsz/plain: throughput {ours.rate / plain.rate:.2f}, "
+        f"CPU per request {ours.cpu_ms / plain.cpu_ms:.1f}x"
+    )
+
+
+def profile(
+    options: argparse.Namespace,
+    first: Scenario,
+    headers: dict[str, str],
+    settings: Settings,
+    is_sqlite: bool,
+) -> None:
+    environment = {
+        "XHSZ_DATABASE_URL": options.database_url,
+        "XHSZ_SECRET_KEY": settings.secret_key,
+        "XHSZ_GRAPHIQL": "false",
+    }
+    options.profile.mkdir(parents=True, exist_ok=True)
+    report = options.profile / f"first-{'sqlite' if is_sqlite else 'postgresql'}"
+    session = f"{report}.pyisession"
+    command = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", session]
+    command += ["-m", *uvicorn("api.app:create_app")[2:]]
+    with serve(command, environment, "/healthz") as (port, _pid):
+        asyncio.run(
+            load(port, "/graphql", first.body, headers, options.concurrency, options.seconds)
+        )
+    render = [sys.executable, "-m", "pyinstrument", "--load", session, "-r", "text"]
+    for name, extra in (("tree", []), ("self", ["-p", "flat", "-p", "flat_time=self"])):
+        with open(f"{report}-{name}.txt", "w") as out:
+            subprocess.run([*render, "--no-color", *extra], stdout=out, check=True)
+    print(f"\nprofiles of the first-page scenario: {report}-tree.txt, {report}-self.txt")
 
 
 async def _demo_enterprise(settings: Settings) -> int:
