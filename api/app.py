@@ -12,6 +12,7 @@ from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
 from api.limits import BodyLimit
 from api.observability import AccessLog
+from api.principals import Principals
 from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         audience=settings.token_audience,
         ttl=settings.token_ttl,
     )
+    principals = Principals(settings.principal_cache_seconds)
     storage = LocalStorage(settings.storage_dir)
     links = DownloadLinks.from_secret(settings.secret_key, settings.download_url_ttl)
     schema = build_schema(
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         database=database,
         settings=settings,
         tokens=tokens,
+        principals=principals,
         storage=storage,
         links=links,
     )
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = tokens
+    app.state.principals = principals
     app.state.storage = storage
     app.state.links = links
     return app

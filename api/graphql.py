@@ -21,6 +21,7 @@ GraphQL-over-HTTP rules it enforces.
 import json
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +36,7 @@ from strawberry.types.execution import PreExecutionError
 from api import graphiql
 from api.downloads import DownloadLinks
 from api.observability import observation_of
+from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -102,6 +104,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         database: Database,
         settings: Settings,
         tokens: Tokens,
+        principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
     ) -> None:
@@ -114,6 +117,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.database = database
         self.settings = settings
         self.tokens = tokens
+        self.principals = principals
         self.storage = storage
         self.links = links
 
@@ -138,8 +142,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
 
     def encode_json(self, data: object) -> bytes:
-        # Chinese stays readable in responses (and a third shorter than \\u escapes).
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        # UTF-8, compact: Chinese stays readable (and a third shorter than \\u escapes); the same
+        # bytes as json.dumps(ensure_ascii=False, separators=(",", ":")), several times faster.
+        return orjson.dumps(data)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
@@ -182,6 +187,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             database=self.database,
             settings=self.settings,
             tokens=self.tokens,
+            principals=self.principals,
             storage=self.storage,
             links=self.links,
             language=Language.from_accept_language(request.headers.get("accept-language")),

@@ -40,6 +40,8 @@ class Settings:
     graphql_get: bool = True
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     max_batch_operations: int = 0
+    principal_cache_seconds: float = 5.0
+    """How long a worker trusts what it read of a token's user (the bound on revocation)."""
 
     @property
     def is_production(self) -> bool:
@@ -108,6 +110,7 @@ class Settings:
             graphql_get=reader.flag("XHSZ_GRAPHQL_GET", True),
             query_limits=query_limits,
             max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
+            principal_cache_seconds=reader.integer("XHSZ_PRINCIPAL_CACHE_SECONDS", 5, minimum=0),
         )
 
 

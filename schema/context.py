@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from api.downloads import DownloadLinks
 from api.observability import Observation, observation_of
+from api.principals import Principals
 from api.storage import LocalStorage
 from api.tokens import Tokens
 from db import identity
@@ -57,6 +58,7 @@ class Context:
     database: Database
     settings: "Settings"
     tokens: Tokens
+    principals: Principals
     storage: LocalStorage
     links: DownloadLinks
     language: Language
@@ -115,16 +117,21 @@ class Context:
                 claims = self.tokens.read(token) if (token := self.bearer_token()) else None
                 if claims is not None:
                     self._token_version = claims.token_version
-                    async with self.reading() as session:
-                        self._viewer = await identity.load_viewer(
-                            session=session,
-                            user_id=claims.user_id,
-                            token_version=claims.token_version,
-                        )
+                    self._viewer = await self._load_viewer(claims.user_id, claims.token_version)
                 self._viewer_loaded = True
                 if self._viewer is not None:
                     self.observe_viewer(self._viewer)
         return self._viewer
+
+    async def _load_viewer(self, user_id: int, token_version: int) -> Viewer | None:
+        known, viewer = self.principals.lookup(user_id, token_version)
+        if not known:
+            async with self.reading() as session:
+                viewer = await identity.load_viewer(
+                    session=session, user_id=user_id, token_version=token_version
+                )
+            self.principals.remember(user_id, token_version, viewer)
+        return viewer
 
     @property
     def observation(self) -> Observation:

@@ -105,9 +105,11 @@ def _empty_directory(directory: Path) -> None:
 
 @pytest.fixture(autouse=True)
 async def empty_tables(request: pytest.FixtureRequest) -> None:
-    """Every test that touches the app starts from empty tables and an empty storage directory."""
+    """Every test that touches the app starts from empty tables, an empty storage directory and
+    no remembered principals (user ids start again at 1)."""
     if "app" not in request.fixturenames:
         return
+    request.getfixturevalue("app").state.principals.clear()
     _empty_directory(request.getfixturevalue("storage_dir"))
     database: Database = request.getfixturevalue("database")
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import Settings
+from tests.conftest import MakeApi
 from tests.support import Api, Factory, new_uscc, xhsz
 
 ROOT = Path(__file__).parents[2]
@@ -120,8 +121,11 @@ async def test_certificates_import_refuses_a_wrong_header(
 
 
 async def test_a_password_change_or_disabling_revokes_tokens(
-    api: Api, factory: Factory, settings: Settings
+    make_api: MakeApi, factory: Factory, settings: Settings
 ) -> None:
+    # Immediately, with nothing remembered of the token (the bound a worker's memory of a token
+    # adds is tested in tests/e2e/test_auth.py).
+    api = await make_api(principal_cache_seconds=0)
     alice = await factory.enterprise_user(username="alice")
     bob = await factory.enterprise_user(username="bob")
     me = "{ viewer { username } }"

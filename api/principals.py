@@ -1,0 +1,70 @@
+"""Who a token names, remembered for a few seconds per worker.
+
+Checking a bearer token needs the user's row: active, and the token's version still the user's
+(a password change or ``xhsz user disable`` bumps the version and so revokes every earlier token).
+Reading that row costs a round trip and more CPU than the rest of a list page's SQL, on every
+request. So each worker keeps what it read, per (user, token version), for ``ttl`` seconds: a
+revocation made by another process (the CLI, another worker) takes effect within ``ttl``, and the
+database is asked at most once per user and version per ``ttl`` and worker. A revoked or unknown
+token is remembered too (as ``None``), so that a client replaying one costs no more.
+"""
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from db.identity import Viewer
+
+Key = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    viewer: Viewer | None
+    expires: float
+
+
+class Principals:
+    """An LRU of viewers by (user id, token version), each entry valid for ``ttl`` seconds."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+
+    def lookup(self, user_id: int, token_version: int) -> tuple[bool, Viewer | None]:
+        """``(True, viewer)`` when remembered and fresh (the viewer may be None: revoked)."""
+        key = (user_id, token_version)
+        entry = self._entries.get(key)
+        if entry is None:
+            return False, None
+        if entry.expires <= self._clock():
+            del self._entries[key]
+            return False, None
+        self._entries.move_to_end(key)
+        return True, entry.viewer
+
+    def remember(self, user_id: int, token_version: int, viewer: Viewer | None) -> None:
+        if self.ttl <= 0:
+            return
+        key = (user_id, token_version)
+        self._entries[key] = _Entry(viewer, self._clock() + self.ttl)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def forget(self, user_id: int) -> None:
+        """Drop every entry of a user (this worker revoked their tokens)."""
+        for key in [key for key in self._entries if key[0] == user_id]:
+            del self._entries[key]
