@@ -10,7 +10,7 @@ the same engine.
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -28,27 +28,36 @@ class Database:
                 self.url, begin="BEGIN IMMEDIATE", echo=echo, pool_size=1
             )
         else:
-            # pre-ping: connections that died with a database restart are replaced, not used.
-            self.engine = create_async_engine(
-                self.url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=True,
-                echo=echo,
+            self.write_engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
             )
-            self.write_engine = self.engine
+            _replace_closed_connections(self.write_engine)
+            # Reads need no transaction of their own: without BEGIN/ROLLBACK around them a list
+            # page is one round trip. (The same pool: the option is set on each checkout.)
+            self.engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
-        return (
-            (self.engine,) if self.write_engine is self.engine else (self.engine, self.write_engine)
-        )
+        """Each pool once (on PostgreSQL the reading engine shares the writing one's)."""
+        return (self.write_engine,) if not self.is_sqlite else (self.engine, self.write_engine)
 
     async def dispose(self) -> None:
         for engine in self.engines:
             await engine.dispose()
+
+
+def _replace_closed_connections(engine: AsyncEngine) -> None:
+    """Instead of a ping before every checkout (three round trips with asyncpg: BEGIN, an empty
+    statement, ROLLBACK), hand out no connection whose socket the server has closed (a restart,
+    ``pg_terminate_backend``, an idle timeout): asyncpg knows that without asking the server, and
+    a ``DisconnectionError`` here makes the pool discard it and check out another."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.DisconnectionError("the server closed this connection")
 
 
 def _create_parent_directory(url: URL) -> None:
