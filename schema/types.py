@@ -6,7 +6,7 @@ union member is simply the Python class of the object.
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Annotated, TypedDict
 
@@ -115,9 +115,15 @@ class Attachment(Node):
     size: int = strawberry.field(description="In bytes.")
     sha256: str = strawberry.field(description="SHA-256 of the stored bytes, hexadecimal.")
     uploaded_at: dt.datetime
-    download_url: str = strawberry.field(
+    pk: strawberry.Private[int]
+    link: strawberry.Private[Callable[[int], str]]
+
+    @strawberry.field(
         description="A link to the file for the viewer, valid for a few minutes (no token needed)."
     )
+    def download_url(self) -> str:
+        # Signed only when selected: an HMAC per file is most of what building a page costs.
+        return self.link(self.pk)
 
 
 @strawberry.type(description="One status change in a request's history.")
@@ -128,6 +134,11 @@ class StatusChange:
     actor: str = strawberry.field(description="The username of who made the change.")
     actor_role: Role
     remark: str | None
+
+
+def _allowed_actions(self: "Coordination") -> list[Action]:
+    # Computed only when selected.
+    return allowed_actions(self.status, self.viewer_role)
 
 
 @strawberry.interface(description="The fields every coordination request (享惠受阻协调申请) has.")
@@ -147,8 +158,9 @@ class Coordination(Node):
     attachments: list[Attachment]
     history: list[StatusChange]
     allowed_actions: list[Action] = strawberry.field(
-        description="What the viewer may do now, from the status table."
+        resolver=_allowed_actions, description="What the viewer may do now, from the status table."
     )
+    viewer_role: strawberry.Private[Role]
     customs_remark: str | None = strawberry.field(
         description="The latest reason or opinion customs gave (退回原因, 办结意见)."
     )
@@ -234,7 +246,8 @@ def attachment(row: AttachmentRecord, presentation: Presentation) -> Attachment:
         size=row.size,
         sha256=row.sha256,
         uploaded_at=row.created_at,
-        download_url=presentation.download_url(row.id),
+        pk=row.id,
+        link=presentation.download_url,
     )
 
 
@@ -265,7 +278,7 @@ class _CommonFields(TypedDict):
     reason: str
     attachments: list[Attachment]
     history: list[StatusChange]
-    allowed_actions: list[Action]
+    viewer_role: Role
     customs_remark: str | None
     version: int
     created_at: dt.datetime
@@ -291,7 +304,7 @@ def coordination(row: CoordinationRecord, presentation: Presentation) -> Coordin
         reason=row.reason,
         attachments=[attachment(a, presentation) for a in _slot_order(row.attachments)],
         history=[status_change(change) for change in row.history],
-        allowed_actions=allowed_actions(row.status, presentation.role),
+        viewer_role=presentation.role,
         customs_remark=row.customs_remark,
         version=row.version,
         created_at=row.created_at,
