@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from db.models import Certificate, CertificateExportDeclaration, CertificateKind
 
@@ -33,14 +33,16 @@ async def find_owned(
     """The registry entry for ``certificate_no`` if it belongs to the enterprise, else None."""
     if enterprise_uscc is None:
         return None
-    return await session.scalar(
+    found = await session.execute(
         select(Certificate)
         .where(
             Certificate.certificate_no == certificate_no.strip().upper(),
             Certificate.enterprise_uscc == enterprise_uscc,
         )
-        .options(selectinload(Certificate.export_declarations))
+        # One statement (a join), not two: the certificate's few declarations come with it.
+        .options(joinedload(Certificate.export_declarations))
     )
+    return found.unique().scalar_one_or_none()
 
 
 async def register(*, session: AsyncSession, record: CertificateRecord) -> None:

@@ -76,7 +76,7 @@ from db.models import (
     Enterprise,
     StatusChange,
 )
-from db.queries import visibility
+from db.queries import EVERY_DETAIL, Details, visibility
 from db.records import CoordinationRecord
 from db.status import Role, Status
 
@@ -188,14 +188,6 @@ class Page:
     """More rows lie beyond the page in the direction it was read."""
 
 
-@dataclass(frozen=True)
-class Details:
-    """Which related rows to read with a page (what the query selects)."""
-
-    attachments: bool = True
-    history: bool = True
-
-
 DRAFT_RANK = 1
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
@@ -220,7 +212,7 @@ async def page(
     after: Position | None = None,
     before: Position | None = None,
     backward: bool = False,
-    details: Details = Details(),
+    details: Details = EVERY_DETAIL,
 ) -> Page:
     """Up to ``limit`` rows strictly between ``after`` and ``before``: the first ones, or the last
     ones when ``backward``; in at most three statements whatever the page size."""

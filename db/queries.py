@@ -1,8 +1,11 @@
 """Reads, always scoped to what the viewer may see (the only place tenant scoping is written)."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, raiseload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.identity import Viewer
 from db.models import Attachment, Coordination, Enterprise
@@ -32,15 +35,44 @@ def visibility(viewer: Viewer) -> tuple[ColumnElement[bool], dict[str, object]]:
     return template, ({} if viewer.is_customs else {VIEWER_ENTERPRISE: viewer.enterprise_id})
 
 
-def with_details(statement: Select[Coordination]) -> Select[Coordination]:
+@dataclass(frozen=True)
+class Details:
+    """Which related rows to read with a request (what the query selects): each costs a
+    statement, and a round trip, more."""
+
+    attachments: bool = True
+    history: bool = True
+
+
+EVERY_DETAIL = Details()
+
+
+def with_details(
+    statement: Select[Coordination], details: Details = Details()
+) -> Select[Coordination]:
     """Load what a coordination node shows in a constant number of statements (fresh from the
-    database even when the session holds an older copy, e.g. after a guarded UPDATE)."""
+    database even when the session holds an older copy, e.g. after a guarded UPDATE); the
+    relations not asked for are left empty."""
+    related = [
+        selectinload(relation)
+        for relation, wanted in (
+            (Coordination.attachments, details.attachments),
+            (Coordination.history, details.history),
+        )
+        if wanted
+    ]
     return statement.options(
-        joinedload(Coordination.enterprise),
-        selectinload(Coordination.attachments),
-        selectinload(Coordination.history),
-        raiseload("*"),
+        joinedload(Coordination.enterprise), *related, raiseload("*")
     ).execution_options(populate_existing=True)
+
+
+def _leave_empty(row: Coordination, details: Details) -> Coordination:
+    """The relations ``with_details`` did not load, as empty lists (what the query sees)."""
+    if not details.attachments:
+        set_committed_value(row, "attachments", [])
+    if not details.history:
+        set_committed_value(row, "history", [])
+    return row
 
 
 async def get_coordination(
@@ -49,6 +81,7 @@ async def get_coordination(
     *,
     coordination_id: int | None = None,
     coordination_no: str | None = None,
+    details: Details = Details(),
 ) -> Coordination | None:
     """One request with its details, or None when it is missing or not the viewer's to see."""
     statement = select(Coordination).where(visible_to(viewer))
@@ -56,7 +89,8 @@ async def get_coordination(
         statement = statement.where(Coordination.id == coordination_id)
     if coordination_no is not None:
         statement = statement.where(Coordination.coordination_no == coordination_no.strip().upper())
-    return await session.scalar(with_details(statement))
+    row = await session.scalar(with_details(statement, details))
+    return None if row is None else _leave_empty(row, details)
 
 
 async def get_attachment(

@@ -6,6 +6,7 @@ its short transaction, and its file is removed again if that transaction does no
 deletion removes the row and then, once committed, the file.
 """
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from schema.context import Context
 from schema.coordinations import coordination_pk
 from schema.messages import Outcome
 from schema.payloads import DeleteAttachmentPayload, UploadAttachmentPayload, change_coordination
+from schema.selections import details_below
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ async def _upload(
         prefix=(),
         change=change,
         around=stored_file,
+        # The new file is the payload's ``attachment``, whether or not the request's are selected.
+        details=dataclasses.replace(details_below(info), attachments=True),
     )
     if not payload.errors and payload.coordination is not None:
         payload.attachment = next(a for a in payload.coordination.attachments if a.slot is slot)

@@ -24,6 +24,7 @@ from schema.payloads import (
     WithdrawCoordinationPayload,
     change_coordination,
 )
+from schema.selections import details_below
 
 
 def coordination_pk(global_id: strawberry.ID | str, field: str = "id") -> int:
@@ -54,7 +55,11 @@ class CoordinationQuery:
             return None
         async with info.context.reading() as session:
             row = await queries.get_coordination(
-                session, viewer, coordination_id=pk, coordination_no=coordination_no
+                session,
+                viewer,
+                coordination_id=pk,
+                coordination_no=coordination_no,
+                details=details_below(info),
             )
             return types.coordination(row, info.context.presentation(viewer)) if row else None
 

@@ -1,11 +1,9 @@
 """``coordinations``: the 享惠受阻协调查询 list as a Relay connection with keyset cursors."""
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
 
 import strawberry
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from db import listing
 from db.listing import Direction, Filter, Order, OrderField, Position
@@ -15,6 +13,7 @@ from schema import types
 from schema.context import BadUserInput, Context
 from schema.cursors import Cursors
 from schema.paging import DEFAULT_FIRST, check_first
+from schema.selections import details, requests
 
 strawberry.enum(OrderField, name="CoordinationOrderField")
 strawberry.enum(Direction, name="OrderDirection")
@@ -104,28 +103,6 @@ class CoordinationConnection:
         return self.total
 
 
-def _requests(selections: Iterable[Selection], path: Sequence[str]) -> bool:
-    """Whether the query selects ``path`` (field names, through any fragments)."""
-    for selection in selections:
-        if not isinstance(selection, SelectedField):
-            if _requests(selection.selections, path):
-                return True
-        elif selection.name == path[0] and (
-            len(path) == 1 or _requests(selection.selections, path[1:])
-        ):
-            return True
-    return False
-
-
-def _mentions(selections: Iterable[Selection], name: str) -> bool:
-    """Whether a field called ``name`` is selected anywhere below (conservatively: any depth)."""
-    return any(
-        (isinstance(selection, SelectedField) and selection.name == name)
-        or _mentions(selection.selections, name)
-        for selection in selections
-    )
-
-
 def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     if first is not None and last is not None:
         raise BadUserInput("Give first or last, not both.", "last")
@@ -169,16 +146,13 @@ class ListingQuery:
                 after=start,
                 before=end,
                 backward=backward,
-                details=listing.Details(
-                    attachments=_mentions(selections, "attachments"),
-                    history=_mentions(selections, "history"),
-                ),
+                details=details(selections),
             )
             # The far side of a page is known only when it was read; otherwise ask, if wanted.
             outer, flag = (end, "hasNextPage") if backward else (start, "hasPreviousPage")
             outer_exists = (
                 outer is not None
-                and _requests(selections, ("pageInfo", flag))
+                and requests(selections, ("pageInfo", flag))
                 and await listing.exists_beyond(
                     session,
                     viewer,
@@ -190,7 +164,7 @@ class ListingQuery:
             )
             total = (
                 await listing.count(session, viewer, filter=wanted)
-                if _requests(selections, ("totalCount",))
+                if requests(selections, ("totalCount",))
                 else None
             )
             edges = [

@@ -6,6 +6,7 @@ from strawberry.types import Info
 from db import queries
 from schema import ids, types
 from schema.context import Context
+from schema.selections import details_below
 
 
 @strawberry.type
@@ -20,7 +21,9 @@ class NodeQuery:
         presentation = info.context.presentation(viewer)
         async with info.context.reading() as session:
             if type_name in types.COORDINATION_TYPE_NAMES:
-                row = await queries.get_coordination(session, viewer, coordination_id=pk)
+                row = await queries.get_coordination(
+                    session, viewer, coordination_id=pk, details=details_below(info)
+                )
                 node = types.coordination(row, presentation) if row else None
                 return node if type(node).__name__ == type_name else None
             if type_name == types.Attachment.__name__:

@@ -15,10 +15,12 @@ from strawberry.utils.str_converters import to_camel_case
 from db import queries
 from db.errors import DomainError, ErrorCode, FieldPath, Problem
 from db.identity import Viewer
+from db.queries import Details
 from db.status import Role
 from schema import types
 from schema.context import Context
 from schema.messages import Outcome, error_message
+from schema.selections import details_below
 
 strawberry.enum(ErrorCode, name="ErrorCode")
 
@@ -111,23 +113,28 @@ async def change_coordination(
     prefix: FieldPath,
     change: Change,
     around: Around | None = None,
+    details: Details | None = None,
 ) -> P:
     """Run ``change`` (returning the id of the request to show) as one mutation.
 
     ``around`` wraps the transaction, for work that must come before it and outside it, and be
     undone when it does not commit (an upload's checks and its file); it may refuse, like
-    ``change``, by raising ``DomainError``.
+    ``change``, by raising ``DomainError``. The request is read back with ``details`` (by default
+    the related rows the query selects).
     """
     context = info.context
     viewer = await context.require_viewer()
     if viewer.role is not role:
         return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
     presentation = context.presentation(viewer)
+    details = details or details_below(info)
     try:
         async with around(viewer) if around else nullcontext(), context.transaction() as session:
             coordination_id = await change(session, viewer)
             row = (
-                await queries.get_coordination(session, viewer, coordination_id=coordination_id)
+                await queries.get_coordination(
+                    session, viewer, coordination_id=coordination_id, details=details
+                )
                 if coordination_id is not None
                 else None
             )

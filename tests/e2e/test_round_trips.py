@@ -1,0 +1,88 @@
+"""Round trips to PostgreSQL per request, counted at the wire (``tests.pgwire``): every ``Query``
+and ``Sync`` message the app sends, BEGIN/COMMIT and pings included. A regression here is a
+regression of latency under load, whatever the statements are."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from api.settings import Settings
+from db.status import Status
+from tests.conftest import MakeApi
+from tests.pgwire import CountingProxy, counting_proxy
+from tests.support import Actor, Api, Factory, store_request, valid_input
+
+pytestmark = pytest.mark.postgres_only
+
+PAGE = """query {
+  coordinations(first: 20, filter: {status: [ACCEPTED, RETURNED]}) {
+    edges { cursor node { ... on Coordination {
+      id coordinationNo status certificateNo submittedAt attachments { id slot fileName size }
+    } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+SAVE = """mutation($input: SaveCoordinationInput!) {
+  saveCoordination(input: $input) {
+    coordination { ... on Coordination { id coordinationNo status version } }
+    message errors { code }
+  }
+}"""
+
+
+@pytest.fixture
+async def alice(factory: Factory) -> Actor:
+    return await factory.enterprise_user()
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[CountingProxy]:
+    async with counting_proxy() as running:
+        yield running
+
+
+@pytest.fixture
+async def proxied_api(make_api: MakeApi, settings: Settings, proxy: CountingProxy) -> Api:
+    """The app, on the same database, through the counting proxy."""
+    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
+    return await make_api(database_url=url.render_as_string(hide_password=False))
+
+
+async def _round_trips(
+    proxy: CountingProxy,
+    api: Api,
+    query: str,
+    actor: Actor,
+    variables: dict[str, Any] | None = None,
+) -> int:
+    before = proxy.counts.round_trips
+    body = await api.post(query, variables, actor=actor)
+    assert "errors" not in body, body
+    return proxy.counts.round_trips - before
+
+
+async def test_a_list_page_with_its_attachments_is_two_round_trips(
+    proxied_api: Api, proxy: CountingProxy, factory: Factory, alice: Actor
+) -> None:
+    for index in range(25):
+        await store_request(
+            factory.database, alice, status=(Status.ACCEPTED, Status.RETURNED)[index % 2],
+            attachments=2,
+        )  # fmt: skip
+    # The first request reads the viewer and prepares the statements (once per connection).
+    await _round_trips(proxy, proxied_api, PAGE, alice)
+    trips = [await _round_trips(proxy, proxied_api, PAGE, alice) for _ in range(3)]
+    assert trips == [2, 2, 2], "the page, its attachments; no BEGIN, ROLLBACK or ping"
+
+
+async def test_a_save_is_at_most_seven_round_trips(
+    proxied_api: Api, proxy: CountingProxy, alice: Actor
+) -> None:
+    variables = {"input": valid_input("CUSTOMS_CERTIFICATE")}
+    await _round_trips(proxy, proxied_api, SAVE, alice, variables)
+    trips = [await _round_trips(proxy, proxied_api, SAVE, alice, variables) for _ in range(3)]
+    # BEGIN, the certificate, the day's counter, the request, its history, the request read
+    # back, COMMIT.
+    assert trips == [7, 7, 7]
