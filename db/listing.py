@@ -219,8 +219,11 @@ async def page(
     query = _Query(viewer, filter, order, backward, after=after, before=before, session=session)
     if query.statements is None:
         return Page([], has_more=False)
+    # Core statements on the session's connection: the ORM's execution layer, which a Session
+    # adds to every statement, cost as much as the page's SQL takes PostgreSQL to run.
+    connection = await session.connection()
     rows: list[Any] = list(
-        (await session.execute(query.statements.page, query.params(limit + 1))).all()
+        (await connection.execute(query.statements.page, query.params(limit + 1))).all()
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -228,10 +231,10 @@ async def page(
     attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
     history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
     if ids and details.attachments:
-        for file in await session.execute(ATTACHMENTS, {"ids": ids}):
+        for file in await connection.execute(ATTACHMENTS, {"ids": ids}):
             attachments[file[0]].append(ListedAttachment(*file[1:]))
     if ids and details.history:
-        for change in await session.execute(HISTORY, {"ids": ids}):
+        for change in await connection.execute(HISTORY, {"ids": ids}):
             history[change[0]].append(ListedChange(*change[1:]))
     listed = [_listed(row, attachments[row.id], history[row.id]) for row in rows]
     if backward:
@@ -260,13 +263,15 @@ async def exists_beyond(
     query = _Query(viewer, filter, order, backward, session=session, **bounds)
     if query.statements is None:
         return False
-    return await session.scalar(query.statements.exists, query.params(1)) is not None
+    connection = await session.connection()
+    return await connection.scalar(query.statements.exists, query.params(1)) is not None
 
 
 async def count(session: AsyncSession, viewer: Viewer, *, filter: Filter) -> int:
     """How many rows the filter selects, whatever the page."""
     query = _Query(viewer, filter, Order(), backward=False, session=session)
-    return int(await session.scalar(_count_statement(query.shape), query.params(0)) or 0)
+    connection = await session.connection()
+    return int(await connection.scalar(_count_statement(query.shape), query.params(0)) or 0)
 
 
 ATTACHMENTS = (
