@@ -76,7 +76,7 @@ from db.models import (
     Enterprise,
     StatusChange,
 )
-from db.queries import EVERY_DETAIL, Details, visibility
+from db.queries import EVERY_DETAIL, Details, visibility, visibility_values
 from db.records import CoordinationRecord
 from db.status import Role, Status
 
@@ -375,7 +375,7 @@ class _Query:
     ) -> None:
         start, end = (before, after) if backward else (after, before)
         sqlite = session.get_bind().dialect.name == "sqlite"
-        _scope, self.values = visibility(viewer)
+        self.values = visibility_values(viewer)
         prefixes = []
         for name in PREFIXES:
             given = getattr(filter, name)

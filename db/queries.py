@@ -32,7 +32,12 @@ def visibility(viewer: Viewer) -> tuple[ColumnElement[bool], dict[str, object]]:
     parameter: a cached statement run without this viewer's values fails, it never falls back on
     another viewer's."""
     template = _scope(viewer, bindparam(VIEWER_ENTERPRISE, type_=Coordination.enterprise_id.type))
-    return template, ({} if viewer.is_customs else {VIEWER_ENTERPRISE: viewer.enterprise_id})
+    return template, visibility_values(viewer)
+
+
+def visibility_values(viewer: Viewer) -> dict[str, object]:
+    """The values of ``visibility``'s template for this viewer (without building the template)."""
+    return {} if viewer.is_customs else {VIEWER_ENTERPRISE: viewer.enterprise_id}
 
 
 @dataclass(frozen=True)
