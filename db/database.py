@@ -18,7 +18,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class Database:
-    def __init__(self, url: str | URL, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | URL, *, pool_size: int = 10, pool_timeout: float = 30, echo: bool = False
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -33,6 +35,7 @@ class Database:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
+                pool_timeout=pool_timeout,  # then a 503, not a request waiting on and on
                 pool_pre_ping=True,
                 echo=echo,
             )
