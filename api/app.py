@@ -23,7 +23,11 @@ from schema import build_schema
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout,
+    )
     tokens = Tokens(
         secret=settings.secret_key,
         issuer=settings.token_issuer,

@@ -14,7 +14,8 @@ GraphQL-over-HTTP rules it enforces.
 - Responses are ``application/json``, or ``application/graphql-response+json`` when the client
   prefers it; then a request that could not run at all (syntax, validation, limits) is a 400.
 - A request that fails before execution gets no ``data`` entry, as the GraphQL spec says.
-- Unexpected errors are masked here, the last step before the wire, whatever raised them.
+- Unexpected errors are masked here, the last step before the wire, whatever raised them; a
+  database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
 """
 
@@ -44,7 +45,14 @@ from api.tokens import Tokens
 from db.database import Database
 from schema import Schema
 from schema.context import Context
-from schema.errors import INTERNAL_SERVER_ERROR, is_client_error, masked
+from schema.errors import (
+    RETRY_AFTER_SECONDS,
+    SERVICE_UNAVAILABLE,
+    is_client_error,
+    is_unavailable,
+    masked,
+    unavailable,
+)
 from schema.messages import Language
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
@@ -94,6 +102,17 @@ def preferred_response_type(accept: str | None) -> str:
     if quality[GRAPHQL_RESPONSE_JSON] > 0 and quality[GRAPHQL_RESPONSE_JSON] >= quality[JSON]:
         return GRAPHQL_RESPONSE_JSON
     return JSON
+
+
+def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
+    """The error codes of a response (of every operation of a batch)."""
+    responses = response_data if isinstance(response_data, list) else [response_data]
+    return {
+        str(extensions.get("code"))
+        for item in responses
+        for error in item.get("errors") or ()
+        if isinstance(error, dict) and isinstance(extensions := error.get("extensions"), dict)
+    }
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -240,17 +259,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if not isinstance(result, PreExecutionError):
             response["data"] = result.data
         if result.errors:
-            observation_of(request.scope).graphql_errors.extend(
-                str((error.extensions or {}).get("code", "GRAPHQL_ERROR"))
-                if is_client_error(error)
-                else INTERNAL_SERVER_ERROR
-                for error in result.errors
-            )
             rid = request_id(request)
-            response["errors"] = [
-                (error if is_client_error(error) else masked(error, rid)).formatted
+            language = Language.from_accept_language(request.headers.get("accept-language"))
+            shown = [
+                error
+                if is_client_error(error)
+                else unavailable(error, rid, language)
+                if is_unavailable(error)
+                else masked(error, rid)
                 for error in result.errors
             ]
+            observation_of(request.scope).graphql_errors.extend(
+                str((error.extensions or {}).get("code", "GRAPHQL_ERROR")) for error in shown
+            )
+            response["errors"] = [error.formatted for error in shown]
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -271,6 +293,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         not_run = isinstance(response_data, dict) and "data" not in response_data
         if response_type == GRAPHQL_RESPONSE_JSON and not_run and not sub_response.status_code:
             response.status_code = 400
+        if _codes(response_data) & {SERVICE_UNAVAILABLE}:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:

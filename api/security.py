@@ -1,5 +1,5 @@
 """The outermost middleware: a request id, security headers on every response, and a last-resort
-answer for an exception nothing else caught.
+answer for an exception nothing else caught (503 when the database could not be reached).
 
 Every response carries ``X-Request-ID`` (also in masked errors and in the log), ``nosniff``, a
 ``Referrer-Policy``, framing denied, ``Cache-Control: no-store`` (API answers and downloads are
@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.errors import INTERNAL_SERVER_ERROR, UNEXPECTED_ERROR
+from schema.errors import (
+    INTERNAL_SERVER_ERROR,
+    RETRY_AFTER_SECONDS,
+    UNEXPECTED_ERROR,
+    log_unavailable,
+    unavailable_error,
+    unreachable_database,
+)
+from schema.messages import Language
 
 logger = logging.getLogger("xhsz.errors")
 
@@ -82,13 +90,31 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            logger.exception("unexpected error in request %s (%s)", rid, scope.get("path"))
+        except Exception as exception:
+            cause = unreachable_database(exception)
+            if cause is None:
+                logger.exception("unexpected error in request %s (%s)", rid, scope.get("path"))
+            else:
+                log_unavailable(cause, rid)
             if started:
                 raise
-            error = {
-                "message": UNEXPECTED_ERROR,
-                "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
-            }
-            response = JSONResponse({"errors": [error]}, status_code=500)
+            response = _unexpected(rid) if cause is None else _unavailable(Request(scope), rid)
             await response(scope, receive, send_with_headers)
+
+
+def _unexpected(rid: str) -> JSONResponse:
+    error = {
+        "message": UNEXPECTED_ERROR,
+        "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
+    }
+    return JSONResponse({"errors": [error]}, status_code=500)
+
+
+def _unavailable(request: Request, rid: str) -> JSONResponse:
+    """The database could not be reached (a download, say): 503, try again shortly."""
+    language = Language.from_accept_language(request.headers.get("accept-language"))
+    return JSONResponse(
+        {"errors": [unavailable_error(language, rid)]},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )

@@ -29,6 +29,7 @@ class Settings:
     token_issuer: str = "xhsz"  # noqa: S105 (a name, not a secret)
     token_audience: str = "xhsz-api"  # noqa: S105
     database_pool_size: int = 10
+    database_pool_timeout: int = 30  # seconds a request waits for a pooled connection (PostgreSQL)
     max_file_bytes: int = 4 * 1024 * 1024
     max_pdf_bytes: int = 300 * 1024
     max_json_bytes: int = 1024 * 1024
@@ -95,6 +96,9 @@ class Settings:
             env=mode,
             token_ttl=dt.timedelta(seconds=reader.integer("XHSZ_TOKEN_TTL_SECONDS", 8 * 3600)),
             database_pool_size=reader.integer("XHSZ_DATABASE_POOL_SIZE", 10),
+            database_pool_timeout=reader.integer(
+                "XHSZ_DATABASE_POOL_TIMEOUT_SECONDS", cls.database_pool_timeout
+            ),
             max_file_bytes=reader.integer("XHSZ_MAX_FILE_BYTES", cls.max_file_bytes),
             max_pdf_bytes=reader.integer("XHSZ_MAX_PDF_BYTES", cls.max_pdf_bytes),
             max_json_bytes=reader.integer("XHSZ_MAX_JSON_BYTES", cls.max_json_bytes),

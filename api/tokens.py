@@ -1,11 +1,22 @@
-"""Bearer tokens: signed, expiring JWTs (HS256 only) naming a user and their token version."""
+"""Bearer tokens: signed, expiring JWTs (HS256 only) naming a user and their token version.
+
+Claims are read as strictly as we write them: PyJWT reads ``exp``/``iat``/``nbf`` with ``int()``,
+which takes ``"1"`` and ``true`` too, and ``int()`` would take ``" 1"``, ``"+1"`` or ``"１"`` as a
+user id, and ids beyond what the database stores (a 500 there instead of a refusal).
+"""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
 ALGORITHM = "HS256"
+USER_ID = re.compile(r"[1-9][0-9]*")  # as ``str(user_id)`` writes it; ``\d`` takes any digits
+MAX_USER_ID = 2**63 - 1  # users.id is a BIGINT
+MAX_TOKEN_VERSION = 2**31 - 1  # users.token_version is an INTEGER
+TIMES = ("iat", "exp", "nbf")
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,27 @@ class Tokens:
                 audience=self.audience,
                 options={"require": ["sub", "ver", "iss", "aud", "iat", "exp"]},
             )
-            return TokenClaims(user_id=int(claims["sub"]), token_version=int(claims["ver"]))
-        except (jwt.InvalidTokenError, ValueError, TypeError):
+        except (jwt.InvalidTokenError, ValueError, TypeError):  # whatever it trips over: refused
             return None
+        return _strict(claims)
+
+
+def _is_integer(value: Any, maximum: int) -> bool:
+    # bool is an int in Python, but ``true`` is not a number in JSON.
+    return type(value) is int and 0 <= value <= maximum
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _strict(claims: dict[str, Any]) -> TokenClaims | None:
+    sub, ver = claims["sub"], claims["ver"]
+    if not (isinstance(sub, str) and USER_ID.fullmatch(sub) and len(sub) <= 19):
+        return None
+    user_id = int(sub)
+    if user_id > MAX_USER_ID or not _is_integer(ver, MAX_TOKEN_VERSION):
+        return None
+    if not all(_is_number(claims[name]) for name in TIMES if name in claims):
+        return None
+    return TokenClaims(user_id=user_id, token_version=ver)

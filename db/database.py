@@ -18,7 +18,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class Database:
-    def __init__(self, url: str | URL, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str | URL, *, pool_size: int = 10, pool_timeout: float = 30, echo: bool = False
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -29,7 +31,11 @@ class Database:
             )
         else:
             self.write_engine = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, echo=echo
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=pool_timeout,  # then a 503, not a request waiting on and on
+                echo=echo,
             )
             _replace_closed_connections(self.write_engine)
             # Reads need no transaction of their own: without BEGIN/ROLLBACK around them a list

@@ -6,7 +6,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -200,6 +200,26 @@ async def _is_locked(
     return newest - oldest <= limits.window and now < newest + limits.lockout
 
 
+# The first key of PostgreSQL's two-key advisory locks: usernames and client addresses apart.
+_USERNAME_LOCKS, _CLIENT_LOCKS = 1, 2
+
+
+async def _take_turn(session: AsyncSession, username: str, client: str) -> None:
+    """Wait until no other login of this username or from this client is between its check and
+    its record, in any process; the turn lasts until this transaction ends.
+
+    Without it, a burst of parallel logins all read "fewer than five failures" before any records
+    one, and each gets its password checked. On PostgreSQL: transaction-level advisory locks,
+    username first, then client, in every login, so that two logins never wait for each other.
+    On SQLite, a write transaction (``Database.writer``) begins with ``BEGIN IMMEDIATE``, which
+    lets one writer at a time through, across processes: that is the turn already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for namespace, key in ((_USERNAME_LOCKS, username), (_CLIENT_LOCKS, client)):
+        # A hash collision only makes two names share a turn.
+        await session.execute(select(func.pg_advisory_xact_lock(namespace, func.hashtext(key))))
+
+
 async def login(
     *,
     session: AsyncSession,
@@ -209,7 +229,11 @@ async def login(
     limits: LoginLimits,
     now: dt.datetime,
 ) -> LoginSuccess | Problem:
-    """Check a password, recording failures; the caller commits even when this refuses."""
+    """Check a password, recording failures; the caller commits even when this refuses.
+
+    Run it in a write transaction of its own: the check, the verification and the record are one
+    turn per username and per client until that transaction ends."""
+    await _take_turn(session, username, client)
     locked = await _is_locked(
         session,
         LoginFailure.username,

@@ -139,6 +139,11 @@ ERROR_MESSAGES: dict[ErrorCode, Text] = {
     ),
 }
 
+SERVICE_UNAVAILABLE_MESSAGE: Text = (
+    "服务暂时不可用，请稍后再试",
+    "The service is temporarily unavailable; please try again shortly.",
+)
+
 SLOT_LABELS: dict[str, Text] = {
     "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
     "IMPORT_DECLARATION": ("进口报关单", "import declaration"),

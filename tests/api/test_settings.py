@@ -36,6 +36,7 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     )
     assert settings.max_batch_operations == 0, "batching is off"
     assert settings.graphql_get
+    assert settings.database_pool_timeout == 30
 
 
 def test_query_limits_batching_and_get_are_read_from_the_environment() -> None:
@@ -80,9 +81,11 @@ def test_every_setting_is_read_from_the_environment() -> None:
             "XHSZ_LOGIN_MAX_FAILURES": "3",
             "XHSZ_LOGIN_LOCKOUT_SECONDS": "30",
             "XHSZ_GRAPHIQL": "true",
+            "XHSZ_DATABASE_POOL_TIMEOUT_SECONDS": "3",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://postgres@db/xhsz"
+    assert settings.database_pool_timeout == 3
     assert settings.storage_dir == Path("/srv/files")
     assert settings.is_production
     assert settings.token_ttl == dt.timedelta(seconds=60)
