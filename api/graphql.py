@@ -32,7 +32,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from api import graphiql
+from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import observation_of
 from api.security import GRAPHIQL_POLICY, request_id
@@ -148,7 +148,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 "Multipart requests need a non-empty GraphQL-Require-Preflight (or "
                 "Apollo-Require-Preflight) header, as protection against cross-site requests.",
             )
-        return await super().parse_multipart(request)
+        operations: dict[str, str] = await multipart.read_form(
+            request, self.parse_json, self.decode_json
+        )
+        return operations
 
     async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:
