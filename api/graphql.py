@@ -124,8 +124,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Refused as refused:
             response = self.refusal(request, refused)
         except HTTPException as error:  # Strawberry's own refusals
-            response = self.refusal(request, Refused(error.status_code, error.reason))
+            response = self.refusal(
+                request, Refused(error.status_code, error.reason, self.allow(error.status_code))
+            )
         await response(scope, receive, send)
+
+    def allow(self, status: int) -> dict[str, str]:
+        """The ``Allow`` header a 405 needs (as for a query over GET, below)."""
+        if status != 405:
+            return {}
+        return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
         code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
