@@ -34,7 +34,7 @@ from strawberry.types.execution import PreExecutionError
 
 from api import graphiql, multipart
 from api.downloads import DownloadLinks
-from api.observability import observation_of
+from api.observability import GRAPHIQL, observation_of
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -137,6 +137,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     def refusal(self, request: Request, refused: Refused) -> Response:
         code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(
             self.encode_json(body),
@@ -279,6 +280,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
+        observation_of(request.scope).operation = GRAPHIQL
         page = graphiql.page()
         page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
         return page

@@ -18,6 +18,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.observability import observation_of
+
 
 class BodyTooLarge(Exception):  # not a ValueError: no parser on the way may swallow it
     pass
@@ -42,7 +44,7 @@ class BodyLimit:
         limit = self.limit(headers)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(scope, limit)(scope, receive, send)
             return
 
         received = 0
@@ -67,10 +69,11 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # cannot happen: the app answers only after reading the whole body
                 raise
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(scope, limit)(scope, receive, send)
 
 
-def _too_large(limit: int) -> JSONResponse:
+def _too_large(scope: Scope, limit: int) -> JSONResponse:
+    observation_of(scope).graphql_errors.append("PAYLOAD_TOO_LARGE")
     error = {
         "message": f"The request body is larger than {limit} bytes.",
         "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": limit},

@@ -19,6 +19,7 @@ from api import metrics
 
 logger = logging.getLogger("xhsz.access")
 
+GRAPHIQL = "http:graphiql"
 HTTP_ROUTES = {"/healthz": "http:healthz", "/readyz": "http:readyz", "/metrics": "http:metrics"}
 
 
@@ -54,8 +55,12 @@ def _operation(path: str, observation: Observation) -> str:
         return HTTP_ROUTES[path]
     if path.startswith("/attachments/"):
         return "http:download"
-    if path.startswith("/graphiql/") or path == "/graphql":
-        return "http:graphiql"
+    if path == "/graphql":
+        # Refused before any operation was known (its error codes say why); the GraphiQL page
+        # labels itself ``http:graphiql``.
+        return "http:graphql"
+    if path.startswith("/graphiql/"):
+        return GRAPHIQL
     return "http:other"
 
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +114,85 @@ async def test_plain_http_routes_are_logged_under_a_fixed_operation(
     assert record.__dict__["request_id"] == response.headers["x-request-id"]
     assert record.__dict__["operation"] == "http:healthz"
     assert record.__dict__["outcome"] == "ok"
+
+
+def access_line(caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    [record] = [r for r in caplog.records if r.name == "xhsz.access"]
+    line: dict[str, Any] = json.loads(JsonFormatter().format(record))
+    return line
+
+
+REFUSALS = [
+    pytest.param(
+        {"content": b"{", "headers": {"Content-Type": "application/json"}},
+        400,
+        "BAD_REQUEST",
+        id="malformed-json",
+    ),
+    pytest.param(
+        {"content": b"{}", "headers": {"Content-Type": "text/plain"}},
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        id="media-type",
+    ),
+    pytest.param(
+        {"content": b" " * (1024 * 1024 + 1), "headers": {"Content-Type": "application/json"}},
+        413,
+        "PAYLOAD_TOO_LARGE",
+        id="too-large",
+    ),
+    pytest.param(
+        {"files": {"0": ("a.png", b"x", "image/png")}, "data": {"operations": "{}"}},
+        400,
+        "BAD_REQUEST",
+        id="no-preflight",
+    ),
+    pytest.param({"method": "PUT", "json": {}}, 405, "METHOD_NOT_ALLOWED", id="method"),
+    pytest.param({"json": {"query": "{"}}, 200, "GRAPHQL_PARSE_FAILED", id="syntax"),
+    pytest.param(
+        {"json": {"query": "{" + " a: __typename" * 16 + " }"}},
+        200,
+        "QUERY_LIMIT_EXCEEDED",
+        id="query-limit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_", "status", "code"), REFUSALS)
+async def test_requests_refused_before_they_run_are_labelled_graphql_with_the_refusal(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    request_: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    before = await scrape(client)
+    arguments = {"method": "POST", "url": "/graphql", **request_}
+    with caplog.at_level(logging.INFO, logger="xhsz.access"):
+        response = await client.request(**arguments)
+    after = await scrape(client)
+
+    assert response.status_code == status
+    codes = [error["extensions"]["code"] for error in response.json()["errors"]]
+    assert set(codes) == {code}
+    line = access_line(caplog)
+    assert (line["operation"], line["status"]) == ("http:graphql", status)
+    assert (line["outcome"], line["errors"]) == ("refused", codes)
+
+    def counted(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert counted("xhsz_requests_total", operation="http:graphql", outcome="refused") == 1
+    assert counted("xhsz_graphql_errors_total", code=code) == len(codes)
+    assert counted("xhsz_requests_total", operation="http:graphiql", outcome="refused") == 0
+
+
+async def test_only_the_graphiql_page_is_labelled_graphiql(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="xhsz.access"):
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    line = access_line(caplog)
+    assert (line["operation"], line["outcome"], line.get("errors")) == ("http:graphiql", "ok", None)
