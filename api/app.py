@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 path="/graphql",
                 json_bytes=settings.max_json_bytes,
                 multipart_bytes=settings.max_multipart_bytes,
+                timeout=settings.request_body_timeout.total_seconds(),
             ),
         ],
         lifespan=lifespan,
