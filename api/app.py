@@ -61,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which answers the others 405 in JSON.
+            Route("/graphql", graphql),
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 path="/graphql",
                 json_bytes=settings.max_json_bytes,
                 multipart_bytes=settings.max_multipart_bytes,
+                timeout=settings.request_body_timeout.total_seconds(),
             ),
         ],
         lifespan=lifespan,

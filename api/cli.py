@@ -139,6 +139,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=300,
+            help="Seconds an idle keep-alive connection stays open (longer than a reverse "
+            "proxy's upstream idle timeout, if the proxy keeps connections to us).",
+        ),
+    ] = 5,
     with_demo: Annotated[
         bool, typer.Option("--demo", help="Seed demo data and print a ready token.")
     ] = False,
@@ -160,6 +169,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        # Idle connections between requests; a request body that stops arriving is timed out by
+        # the app instead (XHSZ_REQUEST_BODY_TIMEOUT_SECONDS, api.limits).
+        timeout_keep_alive=timeout_keep_alive,
         proxy_headers=True,
         server_header=False,
         access_log=False,  # api.observability writes one richer line per request

@@ -34,9 +34,9 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from api import graphiql
+from api import graphiql, multipart
 from api.downloads import DownloadLinks
-from api.observability import observation_of
+from api.observability import GRAPHIQL, observation_of
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -147,11 +147,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except Refused as refused:
             response = self.refusal(request, refused)
         except HTTPException as error:  # Strawberry's own refusals
-            response = self.refusal(request, Refused(error.status_code, error.reason))
+            response = self.refusal(
+                request, Refused(error.status_code, error.reason, self.allow(error.status_code))
+            )
         await response(scope, receive, send)
+
+    def allow(self, status: int) -> dict[str, str]:
+        """The ``Allow`` header a 405 needs (as for a query over GET, below)."""
+        if status != 405:
+            return {}
+        return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
         code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(
             self.encode_json(body),
@@ -172,7 +181,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 "Multipart requests need a non-empty GraphQL-Require-Preflight (or "
                 "Apollo-Require-Preflight) header, as protection against cross-site requests.",
             )
-        return await super().parse_multipart(request)
+        operations: dict[str, str] = await multipart.read_form(
+            request, self.parse_json, self.decode_json
+        )
+        return operations
 
     async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -299,6 +311,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
+        observation_of(request.scope).operation = GRAPHIQL
         page = graphiql.page()
         page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
         return page

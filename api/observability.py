@@ -19,6 +19,8 @@ from api import metrics
 
 logger = logging.getLogger("xhsz.access")
 
+GRAPHIQL = "http:graphiql"
+CLIENT_CLOSED = 499  # nginx's status for a request its client closed before the answer
 HTTP_ROUTES = {"/healthz": "http:healthz", "/readyz": "http:readyz", "/metrics": "http:metrics"}
 
 
@@ -32,8 +34,11 @@ class Observation:
     graphql_errors: list[str] = field(default_factory=list)
     user_errors: list[str] = field(default_factory=list)
     upload_bytes: int = 0
+    disconnected: bool = False  # the client went away before its request was complete
 
     def outcome(self, status: int) -> str:
+        if self.disconnected:
+            return "disconnected"
         if status >= 500 or "INTERNAL_SERVER_ERROR" in self.graphql_errors:
             return "error"
         if status >= 400 or self.graphql_errors:
@@ -54,8 +59,12 @@ def _operation(path: str, observation: Observation) -> str:
         return HTTP_ROUTES[path]
     if path.startswith("/attachments/"):
         return "http:download"
-    if path.startswith("/graphiql/") or path == "/graphql":
-        return "http:graphiql"
+    if path == "/graphql":
+        # Refused before any operation was known (its error codes say why); the GraphiQL page
+        # labels itself ``http:graphiql``.
+        return "http:graphql"
+    if path.startswith("/graphiql/"):
+        return GRAPHIQL
     return "http:other"
 
 
@@ -70,7 +79,7 @@ class AccessLog:
         observation = Observation()
         scope.setdefault("state", {})["observation"] = observation
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -81,6 +90,8 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
+            if status is None:  # nothing was answered: the client left, or we failed
+                status = CLIENT_CLOSED if observation.disconnected else 500
             self._record(scope, observation, status, time.perf_counter() - started)
 
     @staticmethod

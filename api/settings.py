@@ -34,6 +34,7 @@ class Settings:
     max_pdf_bytes: int = 300 * 1024
     max_json_bytes: int = 1024 * 1024
     multipart_margin_bytes: int = 64 * 1024
+    request_body_timeout: dt.timedelta = dt.timedelta(seconds=30)
     download_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
     login_limits: LoginLimits = field(default_factory=LoginLimits)
     graphiql: bool = True
@@ -104,6 +105,9 @@ class Settings:
             max_json_bytes=reader.integer("XHSZ_MAX_JSON_BYTES", cls.max_json_bytes),
             multipart_margin_bytes=reader.integer(
                 "XHSZ_MULTIPART_MARGIN_BYTES", cls.multipart_margin_bytes
+            ),
+            request_body_timeout=dt.timedelta(
+                seconds=reader.integer("XHSZ_REQUEST_BODY_TIMEOUT_SECONDS", 30)
             ),
             download_url_ttl=dt.timedelta(
                 seconds=reader.integer("XHSZ_DOWNLOAD_URL_TTL_SECONDS", 300)

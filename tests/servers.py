@@ -63,12 +63,17 @@ def uvicorn_process(
 
 @contextmanager
 def xhsz_serve(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 60.0
+    environment: dict[str, str],
+    *,
+    workers: int = 1,
+    timeout: float = 60.0,
+    options: tuple[str, ...] = (),
 ) -> Iterator[Server]:
-    """``xhsz serve`` as an operator runs it (migrations, JSON logs, N workers)."""
+    """``xhsz serve`` as an operator runs it (migrations, JSON logs, N workers, ``options``)."""
     port = free_port()
     xhsz = str(Path(sys.executable).with_name("xhsz"))
     command = [xhsz, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command.extend(options)
     with _serving(command, environment, port, timeout) as server:
         yield server
 

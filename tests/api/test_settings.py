@@ -23,6 +23,7 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     assert settings.max_pdf_bytes == 307_200
     assert settings.max_json_bytes == 1_048_576
     assert settings.max_multipart_bytes == 4_194_304 + 65_536
+    assert settings.request_body_timeout == dt.timedelta(seconds=30)
     assert settings.download_url_ttl == dt.timedelta(minutes=5)
     assert settings.login_limits.max_failures_per_username == 5
     assert settings.login_limits.lockout == dt.timedelta(minutes=15)
@@ -77,6 +78,7 @@ def test_every_setting_is_read_from_the_environment() -> None:
             "XHSZ_MAX_PDF_BYTES": "500",
             "XHSZ_MAX_JSON_BYTES": "2000",
             "XHSZ_MULTIPART_MARGIN_BYTES": "300",
+            "XHSZ_REQUEST_BODY_TIMEOUT_SECONDS": "7",
             "XHSZ_DOWNLOAD_URL_TTL_SECONDS": "90",
             "XHSZ_LOGIN_MAX_FAILURES": "3",
             "XHSZ_LOGIN_LOCKOUT_SECONDS": "30",
@@ -92,6 +94,7 @@ def test_every_setting_is_read_from_the_environment() -> None:
     assert (settings.max_file_bytes, settings.max_pdf_bytes) == (1000, 500)
     assert settings.max_json_bytes == 2000
     assert settings.max_multipart_bytes == 1300, "the file limit plus the margin"
+    assert settings.request_body_timeout == dt.timedelta(seconds=7)
     assert settings.download_url_ttl == dt.timedelta(seconds=90)
     assert settings.login_limits.max_failures_per_username == 3
     assert settings.login_limits.lockout == dt.timedelta(seconds=30)
@@ -109,6 +112,7 @@ def test_every_setting_is_read_from_the_environment() -> None:
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_FILE_BYTES": "0"}, "positive"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_GRAPHIQL": "maybe"}, "true or false"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_QUERY_DEPTH": "0"}, "positive"),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_REQUEST_BODY_TIMEOUT_SECONDS": "0"}, "positive"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_BATCH_OPERATIONS": "-1"}, "at least 0"),
     ],
 )

@@ -71,9 +71,22 @@ async def test_queries_run_over_get(client: httpx.AsyncClient) -> None:
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_other_methods_are_405(client: httpx.AsyncClient) -> None:
-    response = await client.put("/graphql", json=TYPENAME)
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+async def test_other_methods_are_405_with_a_json_error(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(method, "/graphql", json=TYPENAME)
     assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "GraphQL only supports GET and POST requests.",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize(
