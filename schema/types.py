@@ -116,7 +116,9 @@ class Attachment(Node):
     sha256: str = strawberry.field(description="SHA-256 of the stored bytes, hexadecimal.")
     uploaded_at: dt.datetime
     download_url: str = strawberry.field(
-        description="A link to the file for the viewer, valid for a few minutes (no token needed)."
+        description="A link to the file for the viewer, valid for a few minutes (no token "
+        "needed): an absolute URL when the service has a public URL configured, otherwise a path "
+        "(/attachments/…) on the host that serves /graphql."
     )
 
 

@@ -72,7 +72,7 @@ async def test_an_upload_stores_the_file_and_shows_it_on_the_request(
     assert attachment["contentType"] == "application/pdf"
     assert attachment["size"] == len(content)
     assert attachment["sha256"] == hashlib.sha256(content).hexdigest()
-    assert attachment["downloadUrl"].startswith("http://xhsz.test/attachments/")
+    assert attachment["downloadUrl"].startswith("/attachments/")
     request = payload["coordination"]
     assert request["version"] == 2
     assert request["status"] == "DRAFT"

@@ -152,7 +152,6 @@ async def test_an_expired_link_is_forbidden(
 ) -> None:
     attachment = await api.attach(alice, request_id, "OTHER_1", sample("png", 100), "a.png")
     issued: dict[str, Any] = {
-        "base_url": "http://xhsz.test",
         "user_id": alice.user_id,
         "token_version": 1,
     }
@@ -197,7 +196,6 @@ async def test_another_enterprise_never_gets_the_file(
     # …and even a correctly signed link issued to Mallory is checked against what she may see.
     minted = links.url(
         pk_of(attachment["id"]),
-        base_url="http://xhsz.test",
         user_id=mallory.user_id,
         token_version=1,
         now=utcnow(),
