@@ -21,7 +21,6 @@ transaction free of file I/O and SQLite's single writer lock free of fsync waits
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import status
+from db import status, validation
 from db.changes import check_version, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
 from db.identity import Viewer
@@ -45,9 +44,6 @@ EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
 SNIFF_BYTES = 8
 FILE_NAME_MAX = 255
 CHUNK_BYTES = 1024 * 1024
-
-# Control characters, and the bidirectional overrides that make "report‮fdp.exe" look like a PDF.
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Source(Protocol):
@@ -113,11 +109,13 @@ async def inspect(source: Source, limits: FileLimits) -> str:
 
 
 def display_name(client_name: str | None, slot: AttachmentSlot, content_type: str) -> str:
-    """The name to show and to offer on download: the client's file name without any path,
-    control or direction-override characters, at most 255 characters; never empty."""
-    name = unicodedata.normalize("NFC", client_name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE_NAME_CHARACTERS.sub("", name).strip().strip(".").strip()
+    """The name to show and to offer on download: the client's file name without any path, at
+    most 255 characters, never empty, and without the characters no text field may hold (the
+    direction overrides that make "report\u202efdp.exe" look like a PDF among them). They are
+    dropped rather than refused: the name is the client's operating system's, not the user's
+    typing, and only displayed."""
+    name = validation.displayable(re.split(r"[/\\]", client_name or "")[-1])
+    name = validation.displayable(name.strip("."))
     if not name:
         return slot.value.lower() + EXTENSIONS[content_type]
     if len(name) > FILE_NAME_MAX:

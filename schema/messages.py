@@ -139,6 +139,12 @@ ERROR_MESSAGES: dict[ErrorCode, Text] = {
     ),
 }
 
+REFUSED_CHARACTER: Text = (
+    "{label}含有不允许的字符（{character}），请删除后重试",
+    "{label} contains a character that is not allowed ({character}); remove it and try again",
+)
+"""``INVALID_FORMAT`` for a control, direction or other invisible character (its params name it)."""
+
 SLOT_LABELS: dict[str, Text] = {
     "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
     "IMPORT_DECLARATION": ("进口报关单", "import declaration"),
@@ -188,7 +194,10 @@ def error_message(problem: Problem, field_name: str | None, language: Language) 
     slot = problem.params.get("slot")
     if isinstance(slot, str) and slot in SLOT_LABELS:
         params["label"] = pick(SLOT_LABELS[slot], language)
-    return pick(ERROR_MESSAGES[problem.code], language).format_map(_Defaults(params))
+    template = ERROR_MESSAGES[problem.code]
+    if problem.code is ErrorCode.INVALID_FORMAT and "character" in problem.params:
+        template = REFUSED_CHARACTER
+    return pick(template, language).format_map(_Defaults(params))
 
 
 class _Defaults(dict[str, object]):
