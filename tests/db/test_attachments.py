@@ -76,10 +76,10 @@ async def test_missing_required_slots_names_the_empty_required_slots(
             )
 
     assert await missing() == [AttachmentSlot.ORIGIN_PROOF, AttachmentSlot.IMPORT_DECLARATION]
-    await api.attach(alice, request["id"], "OTHER_1", sample("png", 10), "a.png")
-    await api.attach(alice, request["id"], "IMPORT_DECLARATION", sample("pdf", 10), "b.pdf")
+    await api.attach(alice, request["id"], "OTHER_1", sample("png", 1000), "a.png")
+    await api.attach(alice, request["id"], "IMPORT_DECLARATION", sample("pdf", 1000), "b.pdf")
     assert await missing() == [AttachmentSlot.ORIGIN_PROOF]
-    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("jpeg", 10), "c.jpg")
+    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("jpeg", 1000), "c.jpg")
     assert await missing() == []
 
 
@@ -87,7 +87,7 @@ async def test_require_attachments_refuses_with_one_problem_per_missing_slot(
     api: Api, alice: Actor, database: Database
 ) -> None:
     request = await api.create(alice, valid_input("CCPIT_CERTIFICATE"))
-    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("png", 10), "a.png")
+    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("png", 1000), "a.png")
     async with database.reader() as session:
         with pytest.raises(DomainError) as refused:
             await attachments.require_attachments(

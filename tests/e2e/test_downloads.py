@@ -89,8 +89,8 @@ async def test_a_download_returns_the_same_bytes_type_length_and_chinese_name(
 async def test_an_ascii_name_and_an_all_chinese_name_get_a_plain_fallback(
     api: Api, client: httpx.AsyncClient, alice: Actor, request_id: str
 ) -> None:
-    plain = await api.attach(alice, request_id, "OTHER_1", sample("png", 10), "scan 01.png")
-    chinese = await api.attach(alice, request_id, "OTHER_2", sample("jpeg", 10), "进口报关单.jpg")
+    plain = await api.attach(alice, request_id, "OTHER_1", sample("png", 1000), "scan 01.png")
+    chinese = await api.attach(alice, request_id, "OTHER_2", sample("jpeg", 1000), "进口报关单.jpg")
     assert (await client.get(plain["downloadUrl"])).headers["content-disposition"] == (
         "attachment; filename=\"scan 01.png\"; filename*=UTF-8''scan%2001.png"
     )
@@ -184,7 +184,7 @@ async def test_another_enterprise_never_gets_the_file(
     attachment = await api.attach(alice, request_id, "ORIGIN_PROOF", secret, "a.pdf")
     mallory = await factory.enterprise_user()
     own_request = await api.create(mallory, valid_input("CCPIT_CERTIFICATE"))
-    own = await api.attach(mallory, own_request["id"], "OTHER_1", sample("png", 10), "m.png")
+    own = await api.attach(mallory, own_request["id"], "OTHER_1", sample("png", 1000), "m.png")
 
     # no link to Alice's file through the API…
     assert (await api.data(NODE, {"id": attachment["id"]}, actor=mallory))["node"] is None
