@@ -3,7 +3,7 @@ sniffing, display names, and the required-slot check that submit uses."""
 
 import pytest
 
-from db import attachments
+from db import attachments, file_types
 from db.database import Database
 from db.errors import DomainError, ErrorCode
 from db.models import AttachmentSlot
@@ -30,7 +30,7 @@ from tests.support import Actor, Api, Factory, pk_of, sample, valid_input
 def test_only_pdf_jpeg_and_png_are_recognised_by_their_first_bytes(
     head: bytes, expected: str | None
 ) -> None:
-    assert attachments.sniff(head) == expected
+    assert file_types.sniff(head) == expected
 
 
 @pytest.mark.parametrize(
