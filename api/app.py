@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     principals = Principals(settings.principal_cache_seconds)
     storage = LocalStorage(settings.storage_dir)
-    links = DownloadLinks.from_secret(settings.secret_key, settings.download_url_ttl)
+    links = DownloadLinks.from_secret(
+        settings.secret_key, settings.download_url_ttl, settings.public_url
+    )
     schema = build_schema(
         limits=settings.query_limits,
         introspection=settings.introspection,

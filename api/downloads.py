@@ -1,11 +1,14 @@
 """Downloading attachments: short-lived signed URLs and the route that serves them.
 
-``Attachment.downloadUrl`` is ``/attachments/{id}?user=…&expires=…&signature=…``: an HMAC-SHA256,
-under a key derived from ``XHSZ_SECRET_KEY``, of the attachment, the user it was issued to (with
-their token version, so that revoking a user's tokens revokes their links) and its expiry. A link
-works without a bearer token (a browser can follow it), but only for a few minutes, and the route
-checks again, as that user, that the request is still theirs to see: a tampered or expired link is
-403, an attachment the user may not (or no longer) see is 404, exactly like a missing one.
+``Attachment.downloadUrl`` is ``/attachments/{id}?user=…&expires=…&signature=…``, after
+``XHSZ_PUBLIC_URL`` when that is set and never after a host the request names (the ``Host``
+header is the client's to choose, so a link built on it would point wherever an attacker wants).
+The signature is an HMAC-SHA256, under a key derived from ``XHSZ_SECRET_KEY``, of the attachment,
+the user it was issued to (with their token version, so that revoking a user's tokens revokes
+their links) and its expiry. A link works without a bearer token (a browser can follow it), but
+only for a few minutes, and the route checks again, as that user, that the request is still theirs
+to see: a tampered or expired link is 403, an attachment the user may not (or no longer) see is
+404, exactly like a missing one.
 
 The file is streamed with its recorded type and length and its original name (RFC 6266/5987), and
 checked against its recorded SHA-256 on the way: the last chunk is held back until the digest
@@ -50,17 +53,19 @@ class Grant:
 class DownloadLinks:
     key: bytes
     ttl: dt.timedelta
+    base_url: str = ""
+    """The configured public URL without its trailing slash; empty for links that are paths."""
 
     @classmethod
-    def from_secret(cls, secret: str, ttl: dt.timedelta) -> "DownloadLinks":
+    def from_secret(cls, secret: str, ttl: dt.timedelta, base_url: str = "") -> "DownloadLinks":
         # A key of its own, so that a link's signature can never pass for anything else.
-        return cls(hmac.new(secret.encode(), KEY_CONTEXT, hashlib.sha256).digest(), ttl)
+        key = hmac.new(secret.encode(), KEY_CONTEXT, hashlib.sha256).digest()
+        return cls(key, ttl, base_url.rstrip("/"))
 
     def url(
         self,
         attachment_id: int,
         *,
-        base_url: str,
         user_id: int,
         token_version: int,
         now: dt.datetime,
@@ -70,7 +75,7 @@ class DownloadLinks:
         signature = self._sign(attachment_id, user, expires)
         # Every part is digits, "." or base64url: nothing to escape (urlencode cost 3% of a list).
         query = f"user={user}&expires={expires}&signature={signature}"
-        return f"{base_url.rstrip('/')}/attachments/{attachment_id}?{query}"
+        return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
     def verify(
         self, attachment_id: int, query: Mapping[str, str], now: dt.datetime

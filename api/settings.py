@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from db.attachments import FileLimits
 from db.identity import LoginLimits
@@ -36,6 +37,9 @@ class Settings:
     multipart_margin_bytes: int = 64 * 1024
     request_body_timeout: dt.timedelta = dt.timedelta(seconds=30)
     download_url_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    public_url: str = ""
+    """Where clients reach the service (``https://host/prefix``), for the links it hands out;
+    empty: links are paths (``/attachments/…``) on whatever host the client used."""
     login_limits: LoginLimits = field(default_factory=LoginLimits)
     graphiql: bool = True
     introspection: bool = True
@@ -112,6 +116,7 @@ class Settings:
             download_url_ttl=dt.timedelta(
                 seconds=reader.integer("XHSZ_DOWNLOAD_URL_TTL_SECONDS", 300)
             ),
+            public_url=public_url(reader.text("XHSZ_PUBLIC_URL", "")),
             login_limits=limits,
             graphiql=reader.flag("XHSZ_GRAPHIQL", not production),
             introspection=reader.flag("XHSZ_INTROSPECTION", not production),
@@ -152,6 +157,24 @@ class _Reader:
         if raw in ("0", "false", "no", "off"):
             return False
         raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def public_url(value: str) -> str:
+    """``XHSZ_PUBLIC_URL`` without its trailing slash: empty, or an absolute http(s) URL with a
+    host and no credentials, query or fragment (links are built by appending a path to it)."""
+    if not value:
+        return ""
+    problem = "XHSZ_PUBLIC_URL must be an absolute http(s) URL such as https://host/prefix"
+    if any(char in value for char in "?#") or not value.isprintable() or " " in value:
+        raise SettingsError(f"{problem}, without a query or fragment, not {value!r}")
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        raise SettingsError(f"{problem}, not {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise SettingsError(f"{problem}, with a host and no user name, not {value!r}")
+    return value.rstrip("/")
 
 
 def development_secret(path: Path) -> str:

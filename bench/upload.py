@@ -39,14 +39,17 @@ from typing import Any
 
 import httpx
 
-from api.tokens import Tokens
-from db import identity, migrate
-from db.clock import utcnow
-from db.database import Database
-from db.status import Role
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from api.tokens import Tokens  # noqa: E402
+from db import identity, migrate  # noqa: E402
+from db.clock import utcnow  # noqa: E402
+from db.database import Database  # noqa: E402
+from db.status import Role  # noqa: E402
+from tests import samples  # noqa: E402
 
 MiB = 1024 * 1024
-ROOT = Path(__file__).resolve().parents[1]
 SAVE = """mutation($input: SaveCoordinationInput!) {
   saveCoordination(input: $input) { coordination { ... on Node { id } } errors { code } } }"""
 UPLOAD = """mutation($id: ID!, $slot: AttachmentSlot!, $file: Upload!) {
@@ -65,7 +68,9 @@ FORM = {
 
 
 def png(size: int) -> bytes:
-    return (b"\x89PNG\r\n\x1a\n" + os.urandom(size))[:size]
+    """A valid PNG of ``size`` bytes: the service checks a file's structure, not only its first
+    bytes, so noise behind a signature would be refused rather than stored."""
+    return samples.png(size)
 
 
 def rss_bytes(pid: int) -> int:

@@ -4,7 +4,7 @@ A file and its row cannot be written in one transaction (a disk is not a databas
 takes three steps, each ordered so that a failure anywhere leaves no row without its file:
 
 1. ``check_upload`` (a read): the request is the viewer's, editable and the slot is free.
-2. ``inspect``: the bytes themselves: not empty, within the size limits, a PDF, JPEG or PNG.
+2. ``inspect``: the bytes themselves: not empty, within the size limits, a whole PDF, JPEG or PNG.
 3. The caller stores the file durably (temporary file, fsync, rename; ``api.storage``) and then
    ``record`` inserts its row in one short transaction that checks step 1 again. If that
    transaction does not commit, the caller removes the file.
@@ -19,9 +19,9 @@ storing and removing files is the caller's (``schema.attachments``), which keeps
 transaction free of file I/O and SQLite's single writer lock free of fsync waits.
 """
 
+import asyncio
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import status
+from db import file_types, status, validation
 from db.changes import check_version, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
 from db.identity import Viewer
@@ -38,16 +38,8 @@ from db.models import REQUIRED_SLOTS, Attachment, AttachmentSlot, Coordination
 from db.queries import visible_to
 from db.status import Action
 
-PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
-SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
-"""The allowed kinds of file, known by their first bytes; names and headers are never trusted."""
-EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png"}
-SNIFF_BYTES = 8
 FILE_NAME_MAX = 255
 CHUNK_BYTES = 1024 * 1024
-
-# Control characters, and the bidirectional overrides that make "report‮fdp.exe" look like a PDF.
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Source(Protocol):
@@ -79,47 +71,49 @@ class Removed:
     storage_key: str
 
 
-def sniff(head: bytes) -> str | None:
-    """The content type the first bytes of a file announce, if it is one we accept."""
-    for signature, content_type in SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    return None
-
-
 async def inspect(source: Source, limits: FileLimits) -> str:
     """The file's content type, after the checks of SPEC §8 in their order: empty, size,
-    content type, PDF size. Reads at most one chunk past the limit."""
+    content type (the first bytes), PDF size, and then the structure of the kind the first bytes
+    announced (``db.file_types``), which therefore reads at most the PDF limit of a PDF. Reads at
+    most one chunk past the size limit, and holds a file within it in memory to check it."""
     await source.seek(0)
-    head = b""
+    chunks: list[bytes] = []
     size = 0
     while size <= limits.max_bytes:
         chunk = await source.read(CHUNK_BYTES)
         if not chunk:
             break
-        head = (head + chunk[:SNIFF_BYTES])[:SNIFF_BYTES]
+        chunks.append(chunk)
         size += len(chunk)
     await source.seek(0)
     if size == 0:
         raise DomainError.of(ErrorCode.EMPTY_FILE, ("file",))
     if size > limits.max_bytes:
         raise DomainError.of(ErrorCode.FILE_TOO_LARGE, ("file",), max_bytes=limits.max_bytes)
-    content_type = sniff(head)
+    content = b"".join(chunks)
+    chunks.clear()  # one copy of the file in memory, not two
+    content_type = file_types.sniff(content[: file_types.SNIFF_BYTES])
     if content_type is None:
         raise DomainError.of(ErrorCode.FILE_TYPE_NOT_ALLOWED, ("file",))
-    if content_type == PDF and size > limits.max_pdf_bytes:
+    if content_type == file_types.PDF and size > limits.max_pdf_bytes:
         raise DomainError.of(ErrorCode.PDF_TOO_LARGE, ("file",), max_bytes=limits.max_pdf_bytes)
+    # Parsing takes milliseconds of CPU per file: off the event loop, so other requests go on.
+    if not await asyncio.to_thread(file_types.is_intact, content_type, content):
+        damaged = file_types.NAMES[content_type]
+        raise DomainError.of(ErrorCode.FILE_TYPE_NOT_ALLOWED, ("file",), damaged=damaged)
     return content_type
 
 
 def display_name(client_name: str | None, slot: AttachmentSlot, content_type: str) -> str:
-    """The name to show and to offer on download: the client's file name without any path,
-    control or direction-override characters, at most 255 characters; never empty."""
-    name = unicodedata.normalize("NFC", client_name or "")
-    name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE_NAME_CHARACTERS.sub("", name).strip().strip(".").strip()
+    """The name to show and to offer on download: the client's file name without any path, at
+    most 255 characters, never empty, and without the characters no text field may hold (the
+    direction overrides that make "report\u202efdp.exe" look like a PDF among them). They are
+    dropped rather than refused: the name is the client's operating system's, not the user's
+    typing, and only displayed."""
+    name = validation.displayable(re.split(r"[/\\]", client_name or "")[-1])
+    name = validation.displayable(name.strip("."))
     if not name:
-        return slot.value.lower() + EXTENSIONS[content_type]
+        return slot.value.lower() + file_types.EXTENSIONS[content_type]
     if len(name) > FILE_NAME_MAX:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) < 16:

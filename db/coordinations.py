@@ -71,8 +71,10 @@ class _Checker:
         self.problems.append(Problem(code, (name,)))
 
 
-def _text(max_length: int) -> Validator:
-    return lambda value, field: validation.text(value, field, max_length=max_length)
+def _text(max_length: int, *, multiline: bool = False) -> Validator:
+    return lambda value, field: validation.text(
+        value, field, max_length=max_length, multiline=multiline
+    )
 
 
 async def _validated_values(
@@ -84,7 +86,7 @@ async def _validated_values(
     checker.check("import_declaration_no", validation.import_declaration_no)
     checker.check("contact_name", _text(validation.CONTACT_NAME_MAX))
     checker.check("contact_phone", validation.phone)
-    checker.check("reason", _text(validation.REASON_MAX))
+    checker.check("reason", _text(validation.REASON_MAX, multiline=True))
 
     registered = (
         await certificates.find_owned(session, certificate_no, viewer.enterprise_uscc)
@@ -99,7 +101,7 @@ async def _validated_values(
     for name in TYPE_SPECIFIC_FIELDS:
         if name not in wanted:
             checker.values[name] = None
-            if (getattr(form, name) or "").strip():  # blank counts as absent
+            if not validation.is_blank(getattr(form, name)):  # blank counts as absent
                 checker.refuse(ErrorCode.INVALID_FORMAT, name)
     for name in ("approved_exporter_no", "ruling_no"):
         if name in wanted:
@@ -111,16 +113,17 @@ async def _validated_values(
 
 def _check_agreement(checker: _Checker, registered_code: str | None) -> reference.Agreement | None:
     """From the registry when the certificate is known there; otherwise required and known."""
-    given = (checker.form.agreement_code or "").strip() or None
-    if registered_code is not None:
-        if given is not None and given != registered_code:
-            checker.refuse(ErrorCode.AGREEMENT_MISMATCH, "agreement_code")
-            return None
+    if registered_code is not None and validation.is_blank(checker.form.agreement_code):
         checker.values["agreement_code"] = registered_code
         return reference.agreement(registered_code)
     code = checker.check("agreement_code", validation.required)
     if code is None:
         return None
+    if registered_code is not None:
+        if code != registered_code:
+            checker.refuse(ErrorCode.AGREEMENT_MISMATCH, "agreement_code")
+            return None
+        return reference.agreement(registered_code)
     found = reference.agreement(code)
     if found is None:
         checker.refuse(ErrorCode.UNKNOWN_AGREEMENT, "agreement_code")
@@ -372,8 +375,10 @@ async def record_customs_receipt(
         field="coordinationNo",
     )
     status.apply(action, row.status)
-    if action in status.REMARK_REQUIRED or (remark or "").strip():
-        remark = validation.text(remark, ("remark",), max_length=validation.REMARK_MAX)
+    if action in status.REMARK_REQUIRED or not validation.is_blank(remark):
+        remark = validation.text(
+            remark, ("remark",), max_length=validation.REMARK_MAX, multiline=True
+        )
     else:
         remark = None
     await _transition(

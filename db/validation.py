@@ -2,9 +2,17 @@
 
 Each validator takes raw input and returns the normalised value, or raises ``DomainError`` with
 the code the SPEC names. They are pure functions; the services decide which field they apply to.
+
+Every text a client sends passes ``required`` first, the one rule for characters: the value is put
+in Unicode NFC (so that "é" is stored one way however it was typed), blank characters at its ends
+are dropped, a value that shows nothing is ``REQUIRED``, and one holding a character that is
+invisible or controls how text is displayed (controls, direction overrides, separators, the BOM,
+noncharacters) is ``INVALID_FORMAT``, naming the character. Such characters make a value look
+other than it is ("林晓" and "林\u202e晓" print alike) or break the lines and logs it is shown in.
 """
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from db.errors import DomainError, ErrorCode, FieldPath
@@ -55,12 +63,84 @@ def uscc(value: str | None, field: FieldPath) -> str:
     return text
 
 
-def required(value: str | None, field: FieldPath) -> str:
-    """The trimmed value; an absent, empty or whitespace-only one is ``REQUIRED``."""
-    text = (value or "").strip()
-    if not text:
+# --- characters ----------------------------------------------------------------------------
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no database can store (PostgreSQL refuses NUL and unpaired surrogates in text): refused in
+any string of any request, before it runs (``schema.guard``), and in free text here."""
+
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+)
+_REFUSED = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 controls but tab and line feed, DEL, C1 controls
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # direction marks, overrides, isolates
+    "\u2028\u2029"  # line and paragraph separators
+    "\ufeff"  # byte order mark (zero-width no-break space)
+    "\ud800-\udfff" + _NONCHARACTERS
+)
+REFUSED_IN_TEXT = re.compile(f"[{_REFUSED}]")
+"""Refused in multi-line text (``reason``, ``remark``), where tabs and line feeds are allowed."""
+REFUSED_IN_LINE = re.compile(f"[{_REFUSED}\t\n]")
+"""Refused in every other field."""
+
+_SPACES = (
+    " \t\n\r\x0b\x0c\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+)
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"  # spaces, (non-)joiners, the BOM
+_BLANK_LETTERS = "\u115f\u1160\u3164\uffa0\u2800"  # Hangul fillers and the Braille blank
+BLANK = _SPACES + _ZERO_WIDTH + _BLANK_LETTERS
+"""What may surround a value unseen: dropped from its ends, never refused there."""
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
+
+
+def is_blank(value: str | None) -> bool:
+    """Whether a value shows nothing: only spaces, zero-width, control and format characters."""
+    if value and value.isprintable() and value.strip(BLANK):  # the usual case, in C
+        return False
+    return all(
+        char in _BLANK_LETTERS or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        for char in value or ""
+    )
+
+
+def refused_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``text`` that free text may not hold, if any."""
+    if text.isprintable():  # every refused character is a control, format or unassigned one
+        return None
+    found = (REFUSED_IN_TEXT if multiline else REFUSED_IN_LINE).search(text)
+    return found.group() if found else None
+
+
+def character_name(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def normalized(value: str | None, *, multiline: bool = False) -> str:
+    """The value in NFC with its line breaks as line feeds and without blank ends (unchecked)."""
+    text = unicodedata.normalize("NFC", value or "")
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip(BLANK)
+
+
+def required(value: str | None, field: FieldPath, *, multiline: bool = False) -> str:
+    """The normalised value; ``REQUIRED`` when it shows nothing, ``INVALID_FORMAT`` (with the
+    character) when it holds one free text may not (tab and line feed only in ``multiline``)."""
+    if value is None or is_blank(value):
         raise DomainError.of(ErrorCode.REQUIRED, field)
+    text = normalized(value, multiline=multiline)
+    char = refused_character(text, multiline=multiline)
+    if char is not None:
+        raise DomainError.of(ErrorCode.INVALID_FORMAT, field, character=character_name(char))
     return text
+
+
+def displayable(value: str | None) -> str:
+    """A single line to show that the client chose (a file name): normalised, with every character
+    ``required`` would refuse removed rather than refused; empty when it shows nothing."""
+    text = REFUSED_IN_LINE.sub("", normalized(value))
+    return "" if is_blank(text) else text.strip(BLANK)
 
 
 def certificate_no(value: str | None, field: FieldPath) -> str:
@@ -87,9 +167,9 @@ def import_declaration_no(value: str | None, field: FieldPath) -> str:
     return text
 
 
-def text(value: str | None, field: FieldPath, *, max_length: int) -> str:
-    """Free text: required, at most ``max_length`` characters (``TOO_LONG``)."""
-    content = required(value, field)
+def text(value: str | None, field: FieldPath, *, max_length: int, multiline: bool = False) -> str:
+    """Free text: required, at most ``max_length`` characters (``TOO_LONG``) once normalised."""
+    content = required(value, field, multiline=multiline)
     if len(content) > max_length:
         raise DomainError.of(ErrorCode.TOO_LONG, field, max=max_length)
     return content

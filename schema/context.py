@@ -75,7 +75,6 @@ class Context:
             language=self.language,
             download_url=partial(
                 self.links.url,
-                base_url=str(self.request.base_url),
                 user_id=viewer.user_id,
                 token_version=self._token_version,
                 now=self.now,

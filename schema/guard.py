@@ -8,10 +8,12 @@ with ten locations) and carry ``GRAPHQL_VALIDATION_FAILED``; syntax errors ``GRA
 
 Strings a database cannot store (with a NUL character or an unpaired surrogate) are refused too,
 in literals and in variables alike, as ``BAD_USER_INPUT``: PostgreSQL rejects them, so they would
-otherwise surface as unexpected errors wherever a string reaches a query.
+otherwise surface as unexpected errors wherever a string reaches a query (a filter, an id, a
+search). That is the request-wide part of the one rule for characters in ``db.validation``; the
+rest (controls, direction overrides, invisible characters) is checked per field, as
+``INVALID_FORMAT`` on the field, where a value is stored.
 """
 
-import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -32,6 +34,7 @@ from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from db.validation import UNSTORABLE
 from schema.context import BAD_USER_INPUT
 from schema.limits import (
     CircularIntrospection,
@@ -51,8 +54,6 @@ CACHEABLE_QUERY_CHARS = 16 * 1024
 
 
 # --- strings ------------------------------------------------------------------------------------
-
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def unstorable_string() -> GraphQLError:

@@ -144,6 +144,19 @@ SERVICE_UNAVAILABLE_MESSAGE: Text = (
     "The service is temporarily unavailable; please try again shortly.",
 )
 
+REFUSED_CHARACTER: Text = (
+    "{label}含有不允许的字符（{character}），请删除后重试",
+    "{label} contains a character that is not allowed ({character}); remove it and try again",
+)
+"""``INVALID_FORMAT`` for a control, direction or other invisible character (its params name it)."""
+
+DAMAGED_FILE: Text = (
+    "附件不是完整有效的{damaged}文件，可能已损坏、不完整或经过加密，请重新生成后上传",
+    "The file is not a complete, valid {damaged} file (it may be damaged, cut short or "
+    "password-protected); create it again and upload it",
+)
+"""``FILE_TYPE_NOT_ALLOWED`` for a file whose first bytes announce a kind its structure is not."""
+
 SLOT_LABELS: dict[str, Text] = {
     "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
     "IMPORT_DECLARATION": ("进口报关单", "import declaration"),
@@ -193,7 +206,12 @@ def error_message(problem: Problem, field_name: str | None, language: Language) 
     slot = problem.params.get("slot")
     if isinstance(slot, str) and slot in SLOT_LABELS:
         params["label"] = pick(SLOT_LABELS[slot], language)
-    return pick(ERROR_MESSAGES[problem.code], language).format_map(_Defaults(params))
+    template = ERROR_MESSAGES[problem.code]
+    if problem.code is ErrorCode.INVALID_FORMAT and "character" in problem.params:
+        template = REFUSED_CHARACTER
+    if problem.code is ErrorCode.FILE_TYPE_NOT_ALLOWED and "damaged" in problem.params:
+        template = DAMAGED_FILE
+    return pick(template, language).format_map(_Defaults(params))
 
 
 class _Defaults(dict[str, object]):

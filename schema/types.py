@@ -119,7 +119,9 @@ class Attachment(Node):
     link: strawberry.Private[Callable[[int], str]]
 
     @strawberry.field(
-        description="A link to the file for the viewer, valid for a few minutes (no token needed)."
+        description="A link to the file for the viewer, valid for a few minutes (no token "
+        "needed): an absolute URL when the service has a public URL configured, otherwise a path "
+        "(/attachments/…) on the host that serves /graphql."
     )
     def download_url(self) -> str:
         # Signed only when selected: an HMAC per file is most of what building a page costs.

@@ -38,6 +38,7 @@ from db.models import (
 )
 from db.status import Role, Status
 from db.validation import USCC_ALPHABET, uscc_check_character
+from tests import samples
 
 PASSWORD = "correct horse battery staple"
 
@@ -500,14 +501,11 @@ TYPENAMES = {
 
 
 def sample(kind: str, size: int) -> bytes:
-    """``size`` bytes that look like ``kind`` (pdf, jpeg, png, exe), the same on every call."""
-    head = {
-        "pdf": b"%PDF-1.7\n",
-        "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
-        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-        "exe": b"MZ\x90\x00\x03\x00\x00\x00",
-    }[kind]
-    return (head + random.Random(f"{kind}{size}").randbytes(size))[:size]
+    """A valid file of ``kind`` (pdf, jpeg, png) of exactly ``size`` bytes, or an executable's
+    first bytes and noise (exe); the same on every call."""
+    if kind == "exe":
+        return (b"MZ\x90\x00\x03\x00\x00\x00" + random.Random(f"exe{size}").randbytes(size))[:size]
+    return {"pdf": samples.pdf, "jpeg": samples.jpeg, "png": samples.png}[kind](size)
 
 
 def stored_files(storage_dir: Path) -> list[str]:

@@ -128,3 +128,35 @@ def test_development_secret_is_made_once_and_kept_private(tmp_path: Path) -> Non
     assert development_secret(path) == first
     assert os.stat(path).st_mode & 0o777 == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
+
+
+def test_the_public_url_is_read_without_its_trailing_slash() -> None:
+    assert Settings.from_env({"XHSZ_SECRET_KEY": SECRET}).public_url == ""
+    settings = Settings.from_env(
+        {"XHSZ_SECRET_KEY": SECRET, "XHSZ_PUBLIC_URL": "https://xhsz.example.gov.cn/api/"}
+    )
+    assert settings.public_url == "https://xhsz.example.gov.cn/api"
+    plain = Settings.from_env(
+        {"XHSZ_SECRET_KEY": SECRET, "XHSZ_PUBLIC_URL": "http://10.0.0.5:8000"}
+    )
+    assert plain.public_url == "http://10.0.0.5:8000"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "xhsz.example.gov.cn",
+        "/api",
+        "ftp://xhsz.example.gov.cn",
+        "javascript:alert(1)",
+        "https://",
+        "https://xhsz.example.gov.cn/api?x=1",
+        "https://xhsz.example.gov.cn/api#top",
+        "https://user:secret@xhsz.example.gov.cn",
+        "https://xhsz.example.gov.cn:99999",
+        "https://xhsz.example.gov.cn/a b",
+    ],
+)
+def test_a_public_url_that_is_not_an_absolute_http_url_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="XHSZ_PUBLIC_URL"):
+        Settings.from_env({"XHSZ_SECRET_KEY": SECRET, "XHSZ_PUBLIC_URL": value})

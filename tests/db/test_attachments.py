@@ -3,7 +3,7 @@ sniffing, display names, and the required-slot check that submit uses."""
 
 import pytest
 
-from db import attachments
+from db import attachments, file_types
 from db.database import Database
 from db.errors import DomainError, ErrorCode
 from db.models import AttachmentSlot
@@ -30,7 +30,7 @@ from tests.support import Actor, Api, Factory, pk_of, sample, valid_input
 def test_only_pdf_jpeg_and_png_are_recognised_by_their_first_bytes(
     head: bytes, expected: str | None
 ) -> None:
-    assert attachments.sniff(head) == expected
+    assert file_types.sniff(head) == expected
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,10 @@ def test_only_pdf_jpeg_and_png_are_recognised_by_their_first_bytes(
         ("", "other_1.pdf"),
         (None, "other_1.pdf"),
         ("e\u0301.pdf", "é.pdf"),
+        ("line\u2028break\ufeff\uffff.pdf", "linebreak.pdf"),
+        ("\u200b\u3000\u200b", "other_1.pdf"),
+        ("\u200b报关单.png\u200b", "报关单.png"),
+        ("\u2066isolated\u2069\u200e.png", "isolated.png"),
         ("名" * 300, "名" * 255),
         ("名" * 300 + ".jpeg", "名" * 250 + ".jpeg"),
     ],
@@ -72,10 +76,10 @@ async def test_missing_required_slots_names_the_empty_required_slots(
             )
 
     assert await missing() == [AttachmentSlot.ORIGIN_PROOF, AttachmentSlot.IMPORT_DECLARATION]
-    await api.attach(alice, request["id"], "OTHER_1", sample("png", 10), "a.png")
-    await api.attach(alice, request["id"], "IMPORT_DECLARATION", sample("pdf", 10), "b.pdf")
+    await api.attach(alice, request["id"], "OTHER_1", sample("png", 1000), "a.png")
+    await api.attach(alice, request["id"], "IMPORT_DECLARATION", sample("pdf", 1000), "b.pdf")
     assert await missing() == [AttachmentSlot.ORIGIN_PROOF]
-    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("jpeg", 10), "c.jpg")
+    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("jpeg", 1000), "c.jpg")
     assert await missing() == []
 
 
@@ -83,7 +87,7 @@ async def test_require_attachments_refuses_with_one_problem_per_missing_slot(
     api: Api, alice: Actor, database: Database
 ) -> None:
     request = await api.create(alice, valid_input("CCPIT_CERTIFICATE"))
-    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("png", 10), "a.png")
+    await api.attach(alice, request["id"], "ORIGIN_PROOF", sample("png", 1000), "a.png")
     async with database.reader() as session:
         with pytest.raises(DomainError) as refused:
             await attachments.require_attachments(

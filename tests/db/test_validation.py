@@ -1,6 +1,7 @@
 """Format validators (property-based where the rule is a computation)."""
 
 import itertools
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from db.errors import DomainError, ErrorCode
 from db.validation import (
+    BLANK,
     CERTIFICATE_NO_MAX,
     IMPORT_DECLARATION_NO_MAX,
     USCC_ALPHABET,
@@ -222,7 +224,14 @@ printable = st.text(
     alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]),
     min_size=1,
     max_size=IMPORT_DECLARATION_NO_MAX,
-).filter(lambda value: value.strip() == value and value.isprintable() and value != "")
+).filter(
+    lambda value: (
+        value.strip(BLANK) == value
+        and value.isprintable()
+        and value != ""
+        and unicodedata.is_normalized("NFC", value)
+    )
+)
 
 
 @given(printable)

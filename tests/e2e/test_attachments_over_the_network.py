@@ -76,7 +76,7 @@ async def test_a_graphql_client_library_uploads_and_the_file_downloads_back(
             }
             result = await session.execute(operation, upload_files=True)
         payload = result["uploadAttachment"]
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:  # the link is a path
             response = await http.get(payload["attachment"]["downloadUrl"])
 
     assert payload["message"] == "上传成功"
