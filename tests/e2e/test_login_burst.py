@@ -158,9 +158,16 @@ async def locks_awaited(database: Database) -> int:
         return int(waiting or 0)
 
 
-async def wait_for_waiters(database: Database, count: int, server: Server) -> None:
+async def wait_for_waiters(
+    database: Database, count: int, server: Server, logins: list[asyncio.Task[str]]
+) -> None:
+    """Wait until ``count`` logins wait in the database; a login answered before (it cannot have
+    passed the gate: refused by the server, say) ends the wait with its answer."""
     deadline = time.monotonic() + 60
     while (waiting := await locks_awaited(database)) < count:
+        if answered := [login for login in logins if login.done()]:
+            answer = await answered[0]  # raises with the response and the server log, if it failed
+            raise AssertionError(f"a login was answered {answer} before the gate opened")
         assert time.monotonic() < deadline, (
             f"{waiting} of {count} logins reached the database\n{server.log_text()[-4000:]}"
         )
@@ -182,9 +189,9 @@ async def test_logins_released_all_at_once_are_checked_one_at_a_time_and_in_turn
         async with fresh_connections(server) as http, database.writer() as gate:
             await gate.execute(text("LOCK TABLE login_failures IN ACCESS EXCLUSIVE MODE"))
             async with burst(http, server, scenario.usernames) as wrong:
-                await wait_for_waiters(database, BURST, server)
+                await wait_for_waiters(database, BURST, server, wrong)
                 async with burst(http, server, ["alice"], PASSWORD) as right:
-                    await wait_for_waiters(database, BURST + 1, server)
+                    await wait_for_waiters(database, BURST + 1, server, wrong + right)
                     await gate.commit()  # the gate opens: every login proceeds at once
                     codes = await asyncio.gather(*wrong, *right)
 
