@@ -1,0 +1,220 @@
+"""Compiled ``complete_value``: one closure per type and place in the document.
+
+Each factory returns what graphql-core's ``Executor.complete_value`` does for its kind of type, step
+for step and in the same order (exception results raised, nulls, non-null checks, lists item by
+item, leaves through the type's ``coerce_output_value``, abstract types resolved and checked,
+objects checked with ``is_type_of`` and completed field by field), minus what a known document and
+plain data make unnecessary: field collection (done when compiling), a ``GraphQLResolveInfo`` per
+field (built only when a type's own ``is_type_of``/``resolve_type`` needs one), resolver wrappers
+(fields are read by the readers the executor supplies) and awaitable checks on values whose class
+is plain.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from math import isfinite
+from types import CoroutineType
+from typing import Any, NamedTuple
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLError,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    Undefined,
+)
+from graphql.execution.executor import invalid_return_type_error
+from graphql.pyutils import is_iterable
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_float,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
+
+from schema.executor.run import Complete, Fallback, Run, Site, is_plain_class
+
+_MISSING = object()
+
+
+class Never:
+    """The class no value has: the passthrough of a value that always needs completing."""
+
+
+class Step(NamedTuple):
+    """One response key of an object: how to read its value and complete it."""
+
+    key: str
+    read: Callable[[Any], Any] | None  # None: ``__typename``
+    passthrough: type  # a value of exactly this class is its own completed value
+    complete: Complete
+    non_null: bool
+    site: Site
+
+
+def passthrough(leaf_type: GraphQLLeafType) -> type:
+    """The class whose values the leaf type's output coercion returns unchanged (graphql-core's
+    String and ID return a ``str`` as it is, Boolean a ``bool``)."""
+    coerce = getattr(leaf_type, "coerce_output_value", None)
+    if coerce is serialize_string or coerce is serialize_id:
+        return str
+    if coerce is serialize_boolean:
+        return bool
+    return Never
+
+
+def leaf(leaf_type: GraphQLLeafType, memo: Mapping[type, Mapping[Any, Any]]) -> Complete:
+    """``memo``: for some exact classes, values already coerced (an enum's members); an Int or a
+    Float that is its own coerced value is returned as it is."""
+    coerce = getattr(leaf_type, "coerce_output_value", None)
+    is_int, is_float = coerce is serialize_int, coerce is serialize_float
+
+    def complete(value: Any, _chain: Any, run: Run) -> Any:
+        cls = type(value)
+        known = memo.get(cls)
+        if known is not None:
+            output = known.get(value, _MISSING)
+            if output is not _MISSING:
+                return output
+        elif (is_int and cls is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT) or (
+            is_float and cls is float and isfinite(value)
+        ):
+            return value
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        return run.executor.complete_leaf_value(leaf_type, value)
+
+    return complete
+
+
+def non_null(inner: Complete, site: Site) -> Complete:
+    message = site.null_message()
+
+    def complete(value: Any, chain: Any, run: Run) -> Any:
+        completed = inner(value, chain, run)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete
+
+
+def listing(item: Complete, item_class: type, item_non_null: bool, site: Site) -> Complete:
+    message = f"Expected Iterable, but did not find one for field '{site.parent_type}.{site.name}'."
+
+    def complete(value: Any, chain: Any, run: Run) -> Any:
+        if type(value) is not list:
+            if isinstance(value, Exception):
+                raise value
+            if value is None or value is Undefined:
+                return None
+            if run.executor.is_async_iterable(value):
+                raise Fallback
+            if not is_iterable(value):
+                raise GraphQLError(message)
+        completed: list[Any] = []
+        append = completed.append
+        for index, element in enumerate(value):
+            if type(element) is item_class:
+                append(element)
+                continue
+            if not is_plain_class(type(element)) and run.is_awaitable(element):
+                raise Fallback
+            element_chain = (chain, index, None)
+            try:
+                append(item(element, element_chain, run))
+            except Exception as raw:
+                run.fail(raw, item_non_null, site, element_chain)
+                append(None)
+        return completed
+
+    return complete
+
+
+def object_type(
+    type_: GraphQLObjectType,
+    site: Site,
+    depth: int,
+    steps: Sequence[Step],
+    is_type_of: Callable[[Any], bool] | None,
+) -> Complete:
+    """``depth``: list items between the field and this value (``Run.info`` climbs them)."""
+    typename = type_.name
+    check = type_.is_type_of
+
+    def complete(value: Any, chain: Any, run: Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        if check is not None:
+            matches: Any
+            if is_type_of is not None:
+                matches = is_type_of(value)
+            else:
+                matches = check(value, run.info(site, chain, depth))
+                if run.is_awaitable(matches):
+                    _discard(matches)
+                    raise Fallback
+            if not matches:
+                raise invalid_return_type_error(type_, value, site.details)
+        result: dict[str, Any] = {}
+        for key, read, passes, complete_field, field_non_null, field_site in steps:
+            if read is None:
+                result[key] = typename
+                continue
+            try:
+                field_value = read(value)
+                if type(field_value) is passes:
+                    result[key] = field_value
+                    continue
+                if not is_plain_class(type(field_value)) and run.is_awaitable(field_value):
+                    raise Fallback
+                result[key] = complete_field(field_value, (chain, key, typename), run)
+            except Exception as raw:
+                run.fail(raw, field_non_null, field_site, (chain, key, typename))
+                result[key] = None
+        return result
+
+    return complete
+
+
+def abstract_type(
+    type_: GraphQLAbstractType,
+    site: Site,
+    depth: int,
+    objects: Mapping[str, Complete],
+    resolve: Callable[[Any], str | None] | None,
+) -> Complete:
+    """``objects``: the completion of every possible type; ``resolve``: the runtime type's name
+    where it is known without a resolve info (else None), as the type's ``resolve_type`` would."""
+
+    def complete(value: Any, chain: Any, run: Run) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            return None
+        name = resolve(value) if resolve is not None else None
+        complete_object = objects.get(name) if name is not None else None
+        if complete_object is None:
+            executor = run.executor
+            info = run.info(site, chain, depth)
+            runtime = (type_.resolve_type or executor.type_resolver)(value, info, type_)
+            if run.is_awaitable(runtime):
+                _discard(runtime)
+                raise Fallback
+            found = executor.ensure_valid_runtime_type(runtime, type_, site.details, info, value)
+            complete_object = objects[found.name]
+        return complete_object(value, chain, run)
+
+    return complete
+
+
+def _discard(awaitable: object) -> None:
+    """Close a coroutine the plan will not await (graphql-core calls the function again)."""
+    if isinstance(awaitable, CoroutineType):
+        awaitable.close()
