@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         limits=settings.query_limits,
         introspection=settings.introspection,
         max_batch_operations=settings.max_batch_operations,
+        compiled=settings.compiled_executor,
     )
     graphql = GraphQLEndpoint(
         schema,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.schema = schema
     app.state.database = database
     app.state.tokens = tokens
     app.state.storage = storage

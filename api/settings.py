@@ -40,6 +40,7 @@ class Settings:
     graphql_get: bool = True
     query_limits: QueryLimits = field(default_factory=QueryLimits)
     max_batch_operations: int = 0
+    compiled_executor: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -108,6 +109,7 @@ class Settings:
             graphql_get=reader.flag("XHSZ_GRAPHQL_GET", True),
             query_limits=query_limits,
             max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
+            compiled_executor=reader.flag("XHSZ_COMPILED_EXECUTOR", True),
         )
 
 

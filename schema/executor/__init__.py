@@ -11,6 +11,6 @@ Generic graphql-core machinery; what is plain data in a Strawberry schema is dec
 ``strawberry.py``, the only module that knows Strawberry.
 """
 
-from schema.executor.executor import PLAN_CACHE_SIZE, CompiledExecution
+from schema.executor.executor import PLAN_CACHE_SIZE, CompiledExecution, plan_counts
 
-__all__ = ["PLAN_CACHE_SIZE", "CompiledExecution"]
+__all__ = ["PLAN_CACHE_SIZE", "CompiledExecution", "plan_counts"]

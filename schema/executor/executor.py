@@ -200,3 +200,14 @@ class CompiledExecution(Executor[Any]):
             if len(found.plans) < _MAX_OUTCOMES:
                 found.plans[outcome] = plan
         return plan  # type: ignore[return-value]
+
+
+def plan_counts(schema: GraphQLSchema) -> tuple[int, int]:
+    """How many cached plans of this schema complete their field, and how many leave it to
+    graphql-core (for tests and diagnostics)."""
+    plans = _schemas.get(schema)
+    outcomes = (
+        [plan for found in plans.fields.values() for plan in found.plans.values()] if plans else []
+    )
+    planned = sum(plan is not None for plan in outcomes)
+    return planned, len(outcomes) - planned
