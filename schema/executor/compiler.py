@@ -27,7 +27,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails, collect_subfields
 
-from schema.executor import complete
+from schema.executor import complete as completers
 from schema.executor.run import Complete, Site
 
 if TYPE_CHECKING:
@@ -59,33 +59,48 @@ class Compiler:
         except GraphQLError as error:  # collecting fields failed: graphql-core will say how
             raise NotPlain(error.message) from None
 
-    def complete(self, type_: GraphQLOutputType, site: Site, depth: int) -> Complete:
+    def complete(
+        self, type_: GraphQLOutputType, site: Site, depth: int, null: str | None = None
+    ) -> Complete:
+        """``null``: the error to raise for a null, if the type is non-null (graphql-core's
+        ``complete_value`` only ever sees a null inside a non-null type where the value is null)."""
         executor = self.executor
         if is_non_null_type(type_):
-            return complete.non_null(self.complete(type_.of_type, site, depth), site)
+            return self.complete(type_.of_type, site, depth, site.null_message())
         if is_list_type(type_):
             item_type = type_.of_type
-            return complete.listing(
+            return completers.listing(
                 self.complete(item_type, site, depth + 1),
-                _passthrough(item_type),
+                self.outputs(item_type),
                 is_non_null_type(item_type),
                 site,
+                null,
             )
         if is_leaf_type(type_):
-            return complete.leaf(type_, executor.leaf_memo(type_))
+            return completers.leaf(type_, self.outputs(type_), null)
         if is_abstract_type(type_):
             objects = {
-                possible.name: self.object_type(possible, site, depth)
+                possible.name: self.object_type(possible, site, depth, None)
                 for possible in executor.schema.get_possible_types(type_)
             }
-            return complete.abstract_type(
-                type_, site, depth, objects, executor.plain_type_resolver(type_)
+            return completers.abstract_type(
+                type_, site, depth, objects, executor.plain_type_resolver(type_), null
             )
         if is_object_type(type_):
-            return self.object_type(type_, site, depth)
+            return self.object_type(type_, site, depth, null)
         raise NotPlain(str(type_))
 
-    def object_type(self, type_: GraphQLObjectType, site: Site, depth: int) -> Complete:
+    def outputs(self, type_: GraphQLOutputType) -> completers.Outputs:
+        """A leaf type's values that are completed without a call (none for other types)."""
+        if is_non_null_type(type_):
+            type_ = type_.of_type
+        if not is_leaf_type(type_):
+            return {}
+        return completers.outputs(type_, self.executor.leaf_memo(type_))
+
+    def object_type(
+        self, type_: GraphQLObjectType, site: Site, depth: int, null: str | None
+    ) -> Complete:
         executor = self.executor
         grouped, defers, _forbidden = collect_subfields(
             executor.schema,
@@ -117,22 +132,18 @@ class Compiler:
                 if read is None:
                     raise NotPlain(name)
             steps.append(
-                complete.Step(
+                completers.Step(
                     key,
                     read,
-                    _passthrough(field_type),
+                    self.outputs(field_type),
                     self.complete(field_type, field_site, 0),
                     is_non_null_type(field_type),
                     field_site,
                 )
             )
-        return complete.object_type(type_, site, depth, steps, executor.plain_is_type_of(type_))
-
-
-def _passthrough(type_: GraphQLOutputType) -> type:
-    if is_non_null_type(type_):
-        type_ = type_.of_type
-    return complete.passthrough(type_) if is_leaf_type(type_) else complete.Never
+        return completers.object_type(
+            type_, site, depth, steps, executor.plain_is_type_of(type_), null
+        )
 
 
 def directive_variables(

@@ -11,7 +11,6 @@ is plain.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from math import isfinite
 from types import CoroutineType
 from typing import Any, NamedTuple
 
@@ -28,19 +27,22 @@ from graphql.type.scalars import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
     serialize_boolean,
-    serialize_float,
     serialize_id,
     serialize_int,
     serialize_string,
 )
 
-from schema.executor.run import Complete, Fallback, Run, Site, is_plain_class
+from schema.executor.run import Complete, Fallback, Run, Site, is_plain_class, plain_classes
 
 _MISSING = object()
 
 
-class Never:
-    """The class no value has: the passthrough of a value that always needs completing."""
+SAME = object()
+"""In ``Outputs``: a value of this class is its own output."""
+
+Outputs = Mapping[type, Any]
+"""A leaf type's known outputs, by exact class of value: ``SAME``, or a mapping from the ``id`` of
+each value (an enum's members: they live as long as their class) to its output."""
 
 
 class Step(NamedTuple):
@@ -48,62 +50,62 @@ class Step(NamedTuple):
 
     key: str
     read: Callable[[Any], Any] | None  # None: ``__typename``
-    passthrough: type  # a value of exactly this class is its own completed value
+    outputs: Outputs  # values completed without a call (empty but for leaf types)
     complete: Complete
     non_null: bool
     site: Site
 
 
-def passthrough(leaf_type: GraphQLLeafType) -> type:
-    """The class whose values the leaf type's output coercion returns unchanged (graphql-core's
-    String and ID return a ``str`` as it is, Boolean a ``bool``)."""
-    coerce = getattr(leaf_type, "coerce_output_value", None)
+def outputs(leaf_type: GraphQLLeafType, memo: Mapping[type, Mapping[Any, Any]]) -> Outputs:
+    """``memo`` (coerced outputs of some values, by exact class) and the classes whose values
+    graphql-core's output coercion returns unchanged (String and ID a ``str``, Boolean a ``bool``).
+    """
+    found: dict[type, Any] = {
+        cls: {id(value): output for value, output in known.items()} for cls, known in memo.items()
+    }
+    coerce = leaf_type.coerce_output_value
     if coerce is serialize_string or coerce is serialize_id:
-        return str
-    if coerce is serialize_boolean:
-        return bool
-    return Never
+        found.setdefault(str, SAME)
+    elif coerce is serialize_boolean:
+        found.setdefault(bool, SAME)
+    return found
 
 
-def leaf(leaf_type: GraphQLLeafType, memo: Mapping[type, Mapping[Any, Any]]) -> Complete:
-    """``memo``: for some exact classes, values already coerced (an enum's members); an Int or a
-    Float that is its own coerced value is returned as it is."""
-    coerce = getattr(leaf_type, "coerce_output_value", None)
-    is_int, is_float = coerce is serialize_int, coerce is serialize_float
+def leaf(leaf_type: GraphQLLeafType, known: Outputs, null: str | None) -> Complete:
+    """``known``: the type's ``outputs``; an Int that is its own coerced value is returned as it
+    is. ``null``: the error message if the type is non-null (graphql-core's leaf coercion never
+    gives null: it raises)."""
+    coerce = leaf_type.coerce_output_value
+    is_int = coerce is serialize_int
 
     def complete(value: Any, _chain: Any, run: Run) -> Any:
         cls = type(value)
-        known = memo.get(cls)
-        if known is not None:
-            output = known.get(value, _MISSING)
+        output = known.get(cls)
+        if output is SAME:
+            return value
+        if output is not None:
+            output = output.get(id(value), _MISSING)
             if output is not _MISSING:
                 return output
-        elif (is_int and cls is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT) or (
-            is_float and cls is float and isfinite(value)
-        ):
+        elif is_int and cls is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
             return value
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
+            if null is not None:
+                raise TypeError(null)
             return None
-        return run.executor.complete_leaf_value(leaf_type, value)
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:  # graphql-core's error, from graphql-core
+            return run.executor.complete_leaf_value(leaf_type, value)
+        return coerced
 
     return complete
 
 
-def non_null(inner: Complete, site: Site) -> Complete:
-    message = site.null_message()
-
-    def complete(value: Any, chain: Any, run: Run) -> Any:
-        completed = inner(value, chain, run)
-        if completed is None:
-            raise TypeError(message)
-        return completed
-
-    return complete
-
-
-def listing(item: Complete, item_class: type, item_non_null: bool, site: Site) -> Complete:
+def listing(
+    item: Complete, item_outputs: Outputs, item_non_null: bool, site: Site, null: str | None
+) -> Complete:
     message = f"Expected Iterable, but did not find one for field '{site.parent_type}.{site.name}'."
 
     def complete(value: Any, chain: Any, run: Run) -> Any:
@@ -111,6 +113,8 @@ def listing(item: Complete, item_class: type, item_non_null: bool, site: Site) -
             if isinstance(value, Exception):
                 raise value
             if value is None or value is Undefined:
+                if null is not None:
+                    raise TypeError(null)
                 return None
             if run.executor.is_async_iterable(value):
                 raise Fallback
@@ -119,10 +123,17 @@ def listing(item: Complete, item_class: type, item_non_null: bool, site: Site) -
         completed: list[Any] = []
         append = completed.append
         for index, element in enumerate(value):
-            if type(element) is item_class:
+            cls = type(element)
+            output = item_outputs.get(cls)
+            if output is SAME:
                 append(element)
                 continue
-            if not is_plain_class(type(element)) and run.is_awaitable(element):
+            if output is not None:
+                output = output.get(id(element), _MISSING)
+                if output is not _MISSING:
+                    append(output)
+                    continue
+            if not (plain_classes.get(cls) or is_plain_class(cls)) and run.is_awaitable(element):
                 raise Fallback
             element_chain = (chain, index, None)
             try:
@@ -141,6 +152,7 @@ def object_type(
     depth: int,
     steps: Sequence[Step],
     is_type_of: Callable[[Any], bool] | None,
+    null: str | None,
 ) -> Complete:
     """``depth``: list items between the field and this value (``Run.info`` climbs them)."""
     typename = type_.name
@@ -150,6 +162,8 @@ def object_type(
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
+            if null is not None:
+                raise TypeError(null)
             return None
         if check is not None:
             matches: Any
@@ -163,16 +177,25 @@ def object_type(
             if not matches:
                 raise invalid_return_type_error(type_, value, site.details)
         result: dict[str, Any] = {}
-        for key, read, passes, complete_field, field_non_null, field_site in steps:
+        for key, read, known, complete_field, field_non_null, field_site in steps:
             if read is None:
                 result[key] = typename
                 continue
             try:
                 field_value = read(value)
-                if type(field_value) is passes:
+                cls = type(field_value)
+                output = known.get(cls)
+                if output is SAME:
                     result[key] = field_value
                     continue
-                if not is_plain_class(type(field_value)) and run.is_awaitable(field_value):
+                if output is not None:
+                    output = output.get(id(field_value), _MISSING)
+                    if output is not _MISSING:
+                        result[key] = output
+                        continue
+                if not (plain_classes.get(cls) or is_plain_class(cls)) and run.is_awaitable(
+                    field_value
+                ):
                     raise Fallback
                 result[key] = complete_field(field_value, (chain, key, typename), run)
             except Exception as raw:
@@ -189,6 +212,7 @@ def abstract_type(
     depth: int,
     objects: Mapping[str, Complete],
     resolve: Callable[[Any], str | None] | None,
+    null: str | None,
 ) -> Complete:
     """``objects``: the completion of every possible type; ``resolve``: the runtime type's name
     where it is known without a resolve info (else None), as the type's ``resolve_type`` would."""
@@ -197,6 +221,8 @@ def abstract_type(
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
+            if null is not None:
+                raise TypeError(null)
             return None
         name = resolve(value) if resolve is not None else None
         complete_object = objects.get(name) if name is not None else None

@@ -91,7 +91,8 @@ class _Plans:
         return composite
 
 
-_schemas: "WeakKeyDictionary[GraphQLSchema, _Plans]" = WeakKeyDictionary()
+# Per schema, per executor class: plans follow the class's hooks.
+_schemas: "WeakKeyDictionary[GraphQLSchema, dict[type, _Plans]]" = WeakKeyDictionary()
 
 
 class CompiledExecution(Executor[Any]):
@@ -103,9 +104,12 @@ class CompiledExecution(Executor[Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        plans = _schemas.get(self.schema)
+        by_class = _schemas.get(self.schema)
+        if by_class is None:
+            by_class = _schemas[self.schema] = {}
+        plans = by_class.get(type(self))
         if plans is None:
-            plans = _schemas[self.schema] = _Plans(self.schema)
+            plans = by_class[type(self)] = _Plans(self.schema)
         self._plans: _Plans | None = (
             plans
             if plans.usable
@@ -205,9 +209,11 @@ class CompiledExecution(Executor[Any]):
 def plan_counts(schema: GraphQLSchema) -> tuple[int, int]:
     """How many cached plans of this schema complete their field, and how many leave it to
     graphql-core (for tests and diagnostics)."""
-    plans = _schemas.get(schema)
-    outcomes = (
-        [plan for found in plans.fields.values() for plan in found.plans.values()] if plans else []
-    )
+    outcomes = [
+        plan
+        for plans in _schemas.get(schema, {}).values()
+        for found in plans.fields.values()
+        for plan in found.plans.values()
+    ]
     planned = sum(plan is not None for plan in outcomes)
     return planned, len(outcomes) - planned

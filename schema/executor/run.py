@@ -110,7 +110,7 @@ def to_path(chain: Chain) -> Path:
 
 # Builtin value types that are never awaitable (the only classes not written in Python a plan
 # judges by their class), and what it learnt of the others.
-_plain_classes: dict[type, bool] = dict.fromkeys(
+plain_classes: dict[type, bool] = dict.fromkeys(
     (str, int, float, bool, type(None), list, tuple, dict, dt.datetime, dt.date, dt.time), True
 )
 _MAX_CLASSES = 4096
@@ -122,13 +122,13 @@ def is_plain_class(cls: type) -> bool:
     class, so that a plan may skip both checks for its values: a class written in Python with no
     ``__await__``, ``__getattr__`` or ``__getattribute__`` of its own. (An ``__await__`` set on one
     instance is not seen; graphql-core would try, and fail, to await that instance.)"""
-    plain = _plain_classes.get(cls)
+    plain = plain_classes.get(cls)
     if plain is None:
         plain = not issubclass(cls, (BaseException, CoroutineType, GeneratorType)) and all(
             name not in vars(base)
             for base in cls.__mro__[:-1]
             for name in ("__getattribute__", "__getattr__", "__await__")
         )
-        if len(_plain_classes) < _MAX_CLASSES:
-            _plain_classes[cls] = plain
+        if len(plain_classes) < _MAX_CLASSES:
+            plain_classes[cls] = plain
     return plain

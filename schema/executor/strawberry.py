@@ -8,7 +8,9 @@ Everything here is read from the definitions Strawberry attaches to the graphql-
   built it as a basic field (``_get_basic_result``: no exception handler applies);
 - a sync resolver taking only ``self`` is called with the parent as ``self``, as
   ``get_arguments``/``get_result`` do, when no extension or exception handler wraps it;
-- the ``is_type_of`` Strawberry generates ignores its info argument;
+- the ``is_type_of`` Strawberry generates ignores its info argument and, for an object that is
+  not ``strawberry.cast``, depends only on the object's class (``isinstance`` against the type's
+  and its interfaces' classes): it is asked once per class;
 - a union's or interface's ``resolve_type`` names, for an object of a non-generic Strawberry type
   that is not ``strawberry.cast``, that type: looked up by the object's exact class;
 - an enum's members are coerced once, by the enum type's own ``coerce_output_value``.
@@ -85,8 +87,7 @@ class StrawberryCompiledExecutor(CompiledExecution, StrawberryGraphQLCoreExecuti
             or not check.__qualname__.endswith("_get_is_type_of.<locals>.is_type_of")
         ):
             return None
-        unchecked: Callable[..., Any] = check  # Strawberry's ignores its info and returns a bool
-        return partial(unchecked, _info=None)
+        return partial(_is_type_of, check, {})
 
     def plain_type_resolver(self, type_: GraphQLAbstractType) -> Callable[[Any], str | None] | None:
         resolve = getattr(type_.resolve_type, "__qualname__", "")
@@ -161,6 +162,17 @@ def _exact(type_: GraphQLObjectType) -> StrawberryObjectDefinition | None:
 
 def _read(read: Callable[[Any, str], Any], name: str, source: Any) -> Any:
     return read(source, name)
+
+
+def _is_type_of(check: Callable[..., Any], known: dict[type, Any], value: Any) -> Any:
+    """Strawberry's ``is_type_of``, once per class for objects that are not cast."""
+    if getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+        return check(value, None)
+    cls = type(value)
+    found = known.get(cls)
+    if found is None:
+        found = known[cls] = check(value, None)
+    return found
 
 
 def _resolve(classes: dict[type, str], value: Any) -> str | None:
