@@ -17,6 +17,7 @@ hands back).
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -74,6 +75,7 @@ class _Plans:
 
     def __init__(self, schema: GraphQLSchema) -> None:
         self.fields: OrderedDict[tuple[Any, ...], _Field] = OrderedDict()
+        self.lock = Lock()
         self.composite: dict[GraphQLOutputType, bool] = {}
         # An executable directive other than @skip/@include (@defer, @stream, one of the
         # application's) changes what graphql-core does: documents of such a schema are not planned.
@@ -186,24 +188,27 @@ class CompiledExecution(Executor[Any]):
     ) -> Complete | None:
         nodes = [detail.node for detail in details]
         key = (parent_type, return_type, *map(id, nodes))
-        found = plans.fields.get(key)
-        if found is None:
-            found = plans.fields[key] = _Field(nodes, directive_variables(nodes, self.fragments))
-            if len(plans.fields) > PLAN_CACHE_SIZE:
-                plans.fields.popitem(last=False)
-        else:
-            plans.fields.move_to_end(key)
+        with plans.lock:  # (an executor may run in threads of its own: keep the order sound)
+            found = plans.fields.get(key)
+            if found is None:
+                found = _Field(nodes, directive_variables(nodes, self.fragments))
+                plans.fields[key] = found
+                if len(plans.fields) > PLAN_CACHE_SIZE:
+                    plans.fields.popitem(last=False)
+            else:
+                plans.fields.move_to_end(key)
         coerced = self.variable_values.coerced
         outcome = tuple(coerced.get(name, _MISSING) for name in found.variables)
-        plan = found.plans.get(outcome, _MISSING)
-        if plan is _MISSING:
-            try:
-                plan = Compiler(self).plan(return_type, site_of(parent_type, details))
-            except NotPlain:
-                plan = None
-            if len(found.plans) < _MAX_OUTCOMES:
-                found.plans[outcome] = plan
-        return plan  # type: ignore[return-value]
+        if outcome in found.plans:
+            return found.plans[outcome]
+        plan: Complete | None
+        try:
+            plan = Compiler(self).plan(return_type, site_of(parent_type, details))
+        except NotPlain:
+            plan = None
+        if len(found.plans) < _MAX_OUTCOMES:
+            found.plans[outcome] = plan
+        return plan
 
 
 def plan_counts(schema: GraphQLSchema) -> tuple[int, int]:
