@@ -57,11 +57,13 @@ class Step(NamedTuple):
 
 
 def outputs(leaf_type: GraphQLLeafType, memo: Mapping[type, Mapping[Any, Any]]) -> Outputs:
-    """``memo`` (coerced outputs of some values, by exact class) and the classes whose values
-    graphql-core's output coercion returns unchanged (String and ID a ``str``, Boolean a ``bool``).
-    """
+    """``memo`` (coerced outputs of some values, by exact class; only plain classes, whose values
+    need no awaitable check) and the classes whose values graphql-core's output coercion returns
+    unchanged (String and ID a ``str``, Boolean a ``bool``)."""
     found: dict[type, Any] = {
-        cls: {id(value): output for value, output in known.items()} for cls, known in memo.items()
+        cls: {id(value): output for value, output in known.items()}
+        for cls, known in memo.items()
+        if is_plain_class(cls)
     }
     coerce = leaf_type.coerce_output_value
     if coerce is serialize_string or coerce is serialize_id:

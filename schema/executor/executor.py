@@ -139,7 +139,8 @@ class CompiledExecution(Executor[Any]):
         return None
 
     def leaf_memo(self, type_: GraphQLLeafType) -> Mapping[type, Mapping[Any, Any]]:
-        """For some exact classes, their values' ``coerce_output_value``, computed once."""
+        """For some exact classes, their values' ``coerce_output_value``, computed once; looked up
+        by identity, so the values must live as long as the schema (an enum's members do)."""
         return {}
 
     # --- graphql-core's hook --------------------------------------------------------------------
