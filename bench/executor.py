@@ -10,12 +10,11 @@ copy of the schema's types is served by a root resolver that returns them — bo
     compiled       the app's executor (``build_schema()``'s ``execution_context_class``)
     graphql-core   Strawberry's own executor (``build_schema(compiled=False)``)
 
-and prints the CPU time (``time.process_time``, this process; the least of five rounds of
-``--repeat``/5 executions) per execution, for graphql-core's
-``execute`` alone (document parsed and validated once) and for Strawberry's ``Schema.execute``
-(with its parse and validation caches), after checking that both give the same JSON; and, to show
-what completing the rows costs apart from the root field (variables, the resolver's arguments),
-``execute`` on an empty page.
+and prints the CPU time per execution (``time.process_time`` of this process, the least of five
+rounds of ``--repeat``/5 executions) of graphql-core's ``execute`` alone (the document parsed and
+validated once) and of Strawberry's ``Schema.execute`` (with its parse and validation caches),
+after checking that both give the same JSON; and, to show what completing the rows costs apart
+from the root field (variables, the resolver's arguments), of ``execute`` on an empty page.
 """
 
 import argparse

@@ -77,7 +77,7 @@ class Run:
         """graphql-core's ``handle_field_error``: raise on if non-null, else record (the caller
         puts the null in place)."""
         path = to_path(chain)
-        error = located_error(raw, site.nodes, path.as_list())
+        error = located_error(raw, list(site.nodes), path.as_list())
         if non_null:
             raise error
         self.errors.append((error, path))

@@ -81,7 +81,7 @@ def _client(app: Starlette) -> httpx.AsyncClient:
 
 async def seed(database: Database, api: Api, alice: Actor) -> None:
     """Requests of every type and every status, with up to four attachments, some with remarks,
-    and one saved, given an attachment and submitted through the API."""
+    and one saved, given two attachments and submitted through the API."""
     statuses = list(Status)
     for index in range(14):
         status = statuses[index % len(statuses)]
