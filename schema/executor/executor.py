@@ -9,9 +9,9 @@ plain data has a plan of None: graphql-core completes it, and the fields below t
 A plan that meets an awaitable hands the value back to graphql-core (``Fallback``).
 
 Plans assume what graphql-core and Strawberry provide: the executor's ``is_awaitable`` is
-graphql-core's definition (Strawberry's ``optimized_is_awaitable`` is), and readers,
-``is_type_of`` and ``resolve_type`` have no side effects (graphql-core reads again what a plan
-hands back).
+graphql-core's definition (Strawberry's ``optimized_is_awaitable`` is), so that a value's class can
+tell that it is not awaitable (``run.is_plain_class``), and readers, ``is_type_of`` and
+``resolve_type`` have no side effects (graphql-core reads again what a plan hands back).
 """
 
 from collections import OrderedDict
