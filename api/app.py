@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         limits=settings.query_limits,
         introspection=settings.introspection,
         max_batch_operations=settings.max_batch_operations,
+        compiled=settings.compiled_executor,
     )
     graphql = GraphQLEndpoint(
         schema,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.schema = schema
     app.state.database = database
     app.state.tokens = tokens
     app.state.principals = principals

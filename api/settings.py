@@ -48,6 +48,7 @@ class Settings:
     max_batch_operations: int = 0
     principal_cache_seconds: float = 5.0
     """How long a worker trusts what it read of a token's user (the bound on revocation)."""
+    compiled_executor: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -124,6 +125,7 @@ class Settings:
             query_limits=query_limits,
             max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
             principal_cache_seconds=reader.integer("XHSZ_PRINCIPAL_CACHE_SECONDS", 5, minimum=0),
+            compiled_executor=reader.flag("XHSZ_COMPILED_EXECUTOR", True),
         )
 
 

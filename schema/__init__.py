@@ -17,6 +17,7 @@ from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import log, request_id_of, without_suggestion
+from schema.executor.strawberry import StrawberryCompiledExecutor
 from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
 from schema.limits import QueryLimits
@@ -55,9 +56,11 @@ def build_schema(
     limits: QueryLimits | None = None,
     introspection: bool = True,
     max_batch_operations: int = 0,
+    compiled: bool = True,
 ) -> Schema:
     """The schema; ``introspection=False`` refuses ``__schema``/``__type`` and hides suggestions,
-    ``max_batch_operations`` > 1 accepts JSON arrays of that many operations."""
+    ``max_batch_operations`` > 1 accepts JSON arrays of that many operations, ``compiled=False``
+    completes every result with graphql-core alone (``schema/executor``)."""
     checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
     extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel]
     if not introspection:
@@ -73,6 +76,7 @@ def build_schema(
             types.Attachment,
         ],
         extensions=extensions,
+        execution_context_class=StrawberryCompiledExecutor if compiled else None,
         config=StrawberryConfig(
             disable_field_suggestions=not introspection,
             batching_config=(

@@ -38,9 +38,10 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     assert settings.max_batch_operations == 0, "batching is off"
     assert settings.graphql_get
     assert settings.database_pool_timeout == 30
+    assert settings.compiled_executor
 
 
-def test_query_limits_batching_and_get_are_read_from_the_environment() -> None:
+def test_query_limits_batching_get_and_executor_are_read_from_the_environment() -> None:
     settings = Settings.from_env(
         {
             "XHSZ_SECRET_KEY": SECRET,
@@ -52,6 +53,7 @@ def test_query_limits_batching_and_get_are_read_from_the_environment() -> None:
             "XHSZ_MAX_QUERY_REPEATED_FIELDS": "3",
             "XHSZ_MAX_BATCH_OPERATIONS": "4",
             "XHSZ_GRAPHQL_GET": "false",
+            "XHSZ_COMPILED_EXECUTOR": "off",
         }
     )
     assert settings.query_limits == QueryLimits(
@@ -64,6 +66,7 @@ def test_query_limits_batching_and_get_are_read_from_the_environment() -> None:
     )
     assert settings.max_batch_operations == 4
     assert not settings.graphql_get
+    assert not settings.compiled_executor
 
 
 def test_every_setting_is_read_from_the_environment() -> None:
