@@ -40,6 +40,7 @@ Two things keep the Python side cheap, both measured on a page of 20 (bench/list
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,13 +50,13 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Subquery,
     and_,
     bindparam,
     case,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -66,15 +67,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
+from db import listed
 from db.clock import CHINA_STANDARD_TIME
 from db.identity import Viewer
 from db.models import (
-    Attachment,
-    AttachmentSlot,
     Coordination,
     CoordinationType,
     Enterprise,
-    StatusChange,
 )
 from db.queries import EVERY_DETAIL, Details, visibility, visibility_values
 from db.records import CoordinationRecord
@@ -124,65 +123,9 @@ class Position:
     id: int
 
 
-@dataclass(frozen=True, slots=True)
-class ListedEnterprise:
-    uscc: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ListedAttachment:
-    id: int
-    slot: AttachmentSlot
-    file_name: str
-    content_type: str
-    size: int
-    sha256: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ListedChange:
-    from_status: Status | None
-    to_status: Status
-    at: dt.datetime
-    actor_username: str
-    actor_role: Role
-    remark: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """A request as the list reads it (a ``CoordinationRecord``, like an ORM row)."""
-
-    id: int
-    coordination_no: str
-    type: CoordinationType
-    status: Status
-    certificate_no: str
-    agreement_code: str
-    export_declaration_no: str
-    import_declaration_no: str
-    import_country_code: str | None
-    import_port_code: str | None
-    approved_exporter_no: str | None
-    ruling_no: str | None
-    contact_name: str
-    contact_phone: str
-    reason: str
-    customs_remark: str | None
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    submitted_at: dt.datetime | None
-    enterprise: ListedEnterprise
-    attachments: list[ListedAttachment]
-    history: list[ListedChange]
-
-
 @dataclass(frozen=True)
 class Page:
-    rows: list[Listed]
+    rows: list[listed.Listed]
     """In the order asked for, whichever way the page was read."""
     has_more: bool
     """More rows lie beyond the page in the direction it was read."""
@@ -219,34 +162,12 @@ async def page(
     query = _Query(viewer, filter, order, backward, after=after, before=before, session=session)
     if query.statements is None:
         return Page([], has_more=False)
-    # Core statements on the session's connection: the ORM's execution layer, which a Session
-    # adds to every statement, cost as much as the page's SQL takes PostgreSQL to run.
-    connection = await session.connection()
-    rows: list[Any] = list(
-        (await connection.execute(query.statements.page, query.params(limit + 1))).all()
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    ids = [row.id for row in rows]
-    attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
-    history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
-    if ids and details.attachments:
-        for file in await connection.execute(ATTACHMENTS, {"ids": ids}):
-            attachments[file[0]].append(ListedAttachment(*file[1:]))
-    if ids and details.history:
-        for change in await connection.execute(HISTORY, {"ids": ids}):
-            history[change[0]].append(ListedChange(*change[1:]))
-    listed = [_listed(row, attachments[row.id], history[row.id]) for row in rows]
+    found = await listed.rows(session, query.statements.page, query.params(limit + 1))
+    has_more = len(found) > limit
+    result = await listed.with_details(session, found[:limit], details)
     if backward:
-        listed.reverse()
-    return Page(listed, has_more)
-
-
-def _listed(row: Any, attachments: list[ListedAttachment], history: list[ListedChange]) -> Listed:
-    # ROW_COLUMNS are Listed's fields in order, then the enterprise's two.
-    enterprise = ListedEnterprise(row.uscc, row.enterprise_name)
-    fields: tuple[Any, ...] = (*row[:-2], enterprise, attachments, history)
-    return Listed(*fields)
+        result.reverse()
+    return Page(result, has_more)
 
 
 async def exists_beyond(
@@ -274,57 +195,6 @@ async def count(session: AsyncSession, viewer: Viewer, *, filter: Filter) -> int
     return int(await connection.scalar(_count_statement(query.shape), query.params(0)) or 0)
 
 
-ATTACHMENTS = (
-    select(
-        Attachment.coordination_id,
-        Attachment.id,
-        Attachment.slot,
-        Attachment.file_name,
-        Attachment.content_type,
-        Attachment.size,
-        Attachment.sha256,
-        Attachment.created_at,
-    )
-    .where(Attachment.coordination_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Attachment.id)
-)
-HISTORY = (
-    select(
-        StatusChange.coordination_id,
-        StatusChange.from_status,
-        StatusChange.to_status,
-        StatusChange.at,
-        StatusChange.actor_username,
-        StatusChange.actor_role,
-        StatusChange.remark,
-    )
-    .where(StatusChange.coordination_id.in_(bindparam("ids", expanding=True)))
-    .order_by(StatusChange.id)
-)
-ROW_COLUMNS = (
-    Coordination.id,
-    Coordination.coordination_no,
-    Coordination.type,
-    Coordination.status,
-    Coordination.certificate_no,
-    Coordination.agreement_code,
-    Coordination.export_declaration_no,
-    Coordination.import_declaration_no,
-    Coordination.import_country_code,
-    Coordination.import_port_code,
-    Coordination.approved_exporter_no,
-    Coordination.ruling_no,
-    Coordination.contact_name,
-    Coordination.contact_phone,
-    Coordination.reason,
-    Coordination.customs_remark,
-    Coordination.version,
-    Coordination.created_at,
-    Coordination.updated_at,
-    Coordination.submitted_at,
-    Enterprise.uscc,
-    Enterprise.name.label("enterprise_name"),
-)
 PREFIXES = ("coordination_no", "certificate_no", "export_declaration_no")
 
 
@@ -532,7 +402,7 @@ def _statements(shape: _Shape) -> _Statements | None:
 def _page(keys: Subquery, scan: _Scan) -> AnySelect:
     """The rows (with their enterprise) of the page whose keys are ``keys``, in scan order."""
     return (
-        select(*ROW_COLUMNS)
+        select(*listed.ROW_COLUMNS)
         .select_from(keys)
         .join(Coordination, Coordination.id == keys.c.id)
         .join(Enterprise, Enterprise.id == Coordination.enterprise_id)
@@ -642,11 +512,18 @@ def _statuses_in(statuses: Sequence[Status]) -> ColumnElement[bool]:
     """The statuses are part of a statement's shape, so they are written into its SQL rather than
     sent as parameters: PostgreSQL's generic plan for a prepared statement then still knows which
     status ranges it reads (with parameters it chose a narrower index and filtered the statuses:
-    12 ms instead of 2 for a count)."""
-    values = [literal(status.value, literal_execute=True) for status in statuses]
+    12 ms instead of 2 for a count). They are our own enum's names (``[A-Z_]+``), written as SQL
+    literals when the statement is built, so the statement needs no rendering per execution."""
+    values = [_literal(status) for status in statuses]
     if len(values) == 1:
         return Coordination.status == values[0]
     return Coordination.status.in_(values) if values else false()
+
+
+def _literal(status: Status) -> ColumnElement[str]:
+    if not STATUS_NAME.fullmatch(status.value):
+        raise ValueError(f"not a status name: {status.value!r}")
+    return literal_column(f"'{status.value}'", String)
 
 
 def _statuses(filter: Filter) -> frozenset[Status]:
@@ -693,6 +570,7 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+STATUS_NAME = re.compile(r"[A-Z_]+")
 SHORT_RANGE = dt.timedelta(days=62)
 """A submission-date range up to this long is read whole when the list is not ordered by it (two
 months of one scope is a few thousand rows; a wider range is better read in the list's order)."""

@@ -1,0 +1,198 @@
+"""What the list reads of a request (``Listed``: a ``CoordinationRecord``, like an ORM row), and
+how: the page's rows, then its attachments and history when the query selects them, each in one
+statement whatever the page size. On PostgreSQL the statements run straight on asyncpg
+(``db.driver``); the page's own statement comes from ``db.listing``.
+"""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import driver
+from db.models import (
+    Attachment,
+    AttachmentSlot,
+    Coordination,
+    CoordinationType,
+    Enterprise,
+    StatusChange,
+)
+from db.queries import Details
+from db.status import Role, Status
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEnterprise:
+    uscc: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAttachment:
+    id: int
+    slot: AttachmentSlot
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedChange:
+    from_status: Status | None
+    to_status: Status
+    at: dt.datetime
+    actor_username: str
+    actor_role: Role
+    remark: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A request as the list reads it (a ``CoordinationRecord``, like an ORM row)."""
+
+    id: int
+    coordination_no: str
+    type: CoordinationType
+    status: Status
+    certificate_no: str
+    agreement_code: str
+    export_declaration_no: str
+    import_declaration_no: str
+    import_country_code: str | None
+    import_port_code: str | None
+    approved_exporter_no: str | None
+    ruling_no: str | None
+    contact_name: str
+    contact_phone: str
+    reason: str
+    customs_remark: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    enterprise: ListedEnterprise
+    attachments: list[ListedAttachment]
+    history: list[ListedChange]
+
+
+async def rows(
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
+) -> list[Sequence[Any]]:
+    """The page's rows (``ROW_COLUMNS``), on the driver where there is one."""
+    found = await driver.run(session, statement, values)
+    if found is not None:
+        return list(found)
+    connection = await session.connection()
+    return list((await connection.execute(statement, dict(values))).all())
+
+
+async def with_details(
+    session: AsyncSession, found: Sequence[Sequence[Any]], details: Details
+) -> list[Listed]:
+    """The rows as records, with their attachments and history if ``details`` asks for them."""
+    ids = [row[0] for row in found]
+    attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
+    history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
+    if ids and details.attachments:
+        for file in await _related(session, ATTACHMENTS, ids):
+            attachments[file[0]].append(ListedAttachment(*file[1:]))
+    if ids and details.history:
+        for change in await _related(session, HISTORY, ids):
+            history[change[0]].append(ListedChange(*change[1:]))
+    return [_listed(row, attachments[row[0]], history[row[0]]) for row in found]
+
+
+async def _related(session: AsyncSession, related: "_Related", ids: list[int]) -> Sequence[Any]:
+    # On the driver one array parameter (``= ANY($1)``), not an IN list expanded to the page's
+    # size: one statement for every page, prepared once per connection.
+    found = await driver.run(session, related.on_driver, {"ids": ids})
+    if found is not None:
+        return found
+    connection = await session.connection()
+    return list((await connection.execute(related.portable, {"ids": ids})).all())
+
+
+def _listed(
+    row: Sequence[Any], attachments: list[ListedAttachment], history: list[ListedChange]
+) -> Listed:
+    # ROW_COLUMNS are Listed's fields in order, then the enterprise's two.
+    enterprise = ListedEnterprise(row[-2], row[-1])
+    fields: tuple[Any, ...] = (*row[:-2], enterprise, attachments, history)
+    return Listed(*fields)
+
+
+@dataclass(frozen=True)
+class _Related:
+    """One kind of related row, read for a page's ids: with an array parameter on the driver, as
+    an expanded IN list elsewhere."""
+
+    on_driver: Select[Any]
+    portable: Select[Any]
+
+
+def _related_statements(columns: Sequence[Any], request: Any, order: Any) -> _Related:
+    statement = select(*columns).order_by(order)
+    return _Related(
+        on_driver=statement.where(request == any_(bindparam("ids", type_=ARRAY(BigInteger)))),
+        portable=statement.where(request.in_(bindparam("ids", expanding=True))),
+    )
+
+
+ATTACHMENTS = _related_statements(
+    (
+        Attachment.coordination_id,
+        Attachment.id,
+        Attachment.slot,
+        Attachment.file_name,
+        Attachment.content_type,
+        Attachment.size,
+        Attachment.sha256,
+        Attachment.created_at,
+    ),
+    Attachment.coordination_id,
+    Attachment.id,
+)
+HISTORY = _related_statements(
+    (
+        StatusChange.coordination_id,
+        StatusChange.from_status,
+        StatusChange.to_status,
+        StatusChange.at,
+        StatusChange.actor_username,
+        StatusChange.actor_role,
+        StatusChange.remark,
+    ),
+    StatusChange.coordination_id,
+    StatusChange.id,
+)
+ROW_COLUMNS = (
+    Coordination.id,
+    Coordination.coordination_no,
+    Coordination.type,
+    Coordination.status,
+    Coordination.certificate_no,
+    Coordination.agreement_code,
+    Coordination.export_declaration_no,
+    Coordination.import_declaration_no,
+    Coordination.import_country_code,
+    Coordination.import_port_code,
+    Coordination.approved_exporter_no,
+    Coordination.ruling_no,
+    Coordination.contact_name,
+    Coordination.contact_phone,
+    Coordination.reason,
+    Coordination.customs_remark,
+    Coordination.version,
+    Coordination.created_at,
+    Coordination.updated_at,
+    Coordination.submitted_at,
+    Enterprise.uscc,
+    Enterprise.name.label("enterprise_name"),
+)
