@@ -37,7 +37,7 @@ from db.models import (
     User,
 )
 from db.status import Role, Status
-from db.validation import USCC_ALPHABET, uscc_check_character
+from db.validation import uscc_check_character
 
 PASSWORD = "correct horse battery staple"
 
@@ -387,7 +387,9 @@ _numbers = itertools.count(1)
 
 
 def new_uscc() -> str:
-    body = "91" + "".join(secrets.choice(USCC_ALPHABET) for _ in range(15))
+    """A valid USCC that no other test's enterprise has: numbered, not drawn at random, and
+    unlike the fixed ones the tests spell out (``91350100M…``)."""
+    body = f"91T{next(_numbers):014d}"
     return body + uscc_check_character(body)
 
 
@@ -515,6 +517,13 @@ def stored_files(storage_dir: Path) -> list[str]:
     return sorted(
         p.relative_to(storage_dir).as_posix() for p in storage_dir.rglob("*") if p.is_file()
     )
+
+
+def unused_storage_key(storage_dir: Path, fill: str = "0") -> str:
+    """A valid storage key (``3f/3f…``) in a folder that no stored file uses: uploads choose random
+    keys, so a fixed folder name may already be there."""
+    prefix = next(f"{n:02x}" for n in range(256) if not (storage_dir / f"{n:02x}").exists())
+    return f"{prefix}/{prefix}{fill * 30}"
 
 
 def upload_body(coordination_id: str, content: bytes) -> tuple[bytes, dict[str, str]]:
