@@ -9,7 +9,7 @@ import pytest
 import strawberry
 from graphql import GraphQLError, parse, validate
 
-from schema import types
+from schema import limits, types
 from schema.limits import QueryLimits, operation_cost, shape_refusals
 from schema.listing import CoordinationConnection
 from tests.support import ALL_FIELDS
@@ -151,15 +151,16 @@ def exponential_fragments(levels: int) -> str:
 
 
 def measuring_steps(levels: int) -> tuple[int, int, list[GraphQLError]]:
-    """The Python function calls made while pricing and shaping ``exponential_fragments(levels)``
-    (steps counted rather than seconds: the same on any machine under any load), the cost and
-    the shape refusals."""
+    """The calls of functions of schema/limits.py made while pricing and shaping
+    ``exponential_fragments(levels)`` (steps counted rather than seconds: the same on any machine
+    under any load; calls elsewhere, such as finalizers run by a garbage collection, are left
+    out), the cost and the shape refusals."""
     document = parse(exponential_fragments(levels), max_tokens=10_000)
     calls = 0
 
-    def count(_frame: FrameType, event: str, _argument: object) -> None:
+    def count(frame: FrameType, event: str, _argument: object) -> None:
         nonlocal calls
-        calls += event == "call"
+        calls += event == "call" and frame.f_code.co_filename == limits.__file__
 
     sys.setprofile(count)
     try:
