@@ -26,6 +26,7 @@ from api.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
+from tests.servers import LOG_TAIL, forget_stopped_servers, server_logs
 from tests.support import Api, Factory
 
 BACKEND = os.environ.get("XHSZ_TEST_BACKEND", "sqlite")
@@ -36,6 +37,18 @@ POSTGRES_SERVER = os.environ.get(
 
 def pytest_report_header() -> str:
     return f"xhsz backend: {BACKEND}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test that ran real servers (tests/servers.py) shows the tail of each one's log."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        for command, tail in server_logs():
+            report.sections.append((f"server log, last {LOG_TAIL} characters: {command}", tail))
+    if report.when == "teardown":
+        forget_stopped_servers()
+    return report
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -144,7 +144,7 @@ async def test_a_failed_commit_leaves_neither_row_nor_file(
 ) -> None:
     request_id = await new_request(api, alice, files=0)
     with failing_commits():
-        body = await api.post(
+        data = await api.data(
             "query { viewer { username } }",  # reads still work
             actor=alice,
         )
@@ -155,7 +155,7 @@ async def test_a_failed_commit_leaves_neither_row_nor_file(
             ("a.png", sample("png", 100_000), "image/png"),
             actor=alice,
         )
-    assert body["data"]["viewer"]["username"] == alice.username
+    assert data["viewer"]["username"] == alice.username
     assert response.json()["errors"][0]["message"] == "Unexpected error."
     assert await count_rows(database, Attachment) == 0
     assert stored_files(storage_dir) == []

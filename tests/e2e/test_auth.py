@@ -14,7 +14,7 @@ from db.identity import LoginLimits
 from db.models import User
 from tests.conftest import MakeApi
 from tests.servers import uvicorn_server
-from tests.support import PASSWORD, Actor, Api, Factory
+from tests.support import PASSWORD, Actor, Api, Factory, graphql_data
 from tests.timing import assert_take_as_long, timed_pairs
 
 LOGIN = """
@@ -314,7 +314,7 @@ async def test_behind_a_proxy_the_forwarded_client_address_is_the_one_limited(
                     json={"query": LOGIN, "variables": {"u": username, "p": password}},
                     headers={"X-Forwarded-For": client},
                 )
-                errors = response.json()["data"]["login"]["errors"]
+                errors = graphql_data(response)["login"]["errors"]
                 return str(errors[0]["code"]) if errors else None
 
             for attempt in range(3):

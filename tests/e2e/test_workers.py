@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,16 @@ from sqlalchemy import func, select
 from api.settings import Settings
 from db.models import Coordination, StatusChange
 from tests.servers import xhsz_serve
-from tests.support import SAVE, SUBMIT, Actor, Factory, attach, register_certificate, valid_input
+from tests.support import (
+    SAVE,
+    SUBMIT,
+    Actor,
+    Factory,
+    attach,
+    graphql_data,
+    register_certificate,
+    valid_input,
+)
 
 REQUESTS = 500
 NUMBER = re.compile(r"XT\d{8}(\d{8})")
@@ -45,20 +55,19 @@ async def test_two_workers_serve_500_concurrent_creates_and_submits(
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as http:
 
-            async def call(actor: Actor, query: str, variables: dict[str, object]) -> dict:
+            async def call(actor: Actor, query: str, variables: dict[str, object]) -> Any:
                 response = await http.post(
                     "/graphql",
                     json={"query": query, "variables": variables},
                     headers={"Authorization": f"Bearer {actor.token}"},
                 )
                 statuses.append(response.status_code)
-                body: dict = response.json()
-                return body
+                return graphql_data(response)
 
             created = await asyncio.gather(
                 *(call(actor, SAVE, {"input": values}) for actor, values in forms)
             )
-            saved = [body["data"]["saveCoordination"] for body in created]
+            saved = [data["saveCoordination"] for data in created]
             assert all(payload["errors"] == [] for payload in saved)
             ids = [payload["coordination"]["id"] for payload in saved]
             for coordination_id in ids:
@@ -74,7 +83,7 @@ async def test_two_workers_serve_500_concurrent_creates_and_submits(
         log = server.log_text()
 
     assert all(status < 500 for status in statuses)
-    assert all(body["data"]["submitCoordination"]["errors"] == [] for body in submitted)
+    assert all(data["submitCoordination"]["errors"] == [] for data in submitted)
     numbers = [payload["coordination"]["coordinationNo"] for payload in saved]
     assert len(set(numbers)) == REQUESTS
     sequences = sorted(int(NUMBER.fullmatch(n).group(1)) for n in numbers)  # type: ignore[union-attr]
