@@ -5,10 +5,12 @@ of its own on ``XHSZ_TEST_POSTGRES`` (default ``postgresql+asyncpg://postgres@12
 drops it afterwards. The schema is migrated once per run; every test starts from empty tables.
 """
 
+import asyncio
 import dataclasses
 import os
 import secrets
 import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -18,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 
@@ -59,12 +62,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 async def _admin(statement: str) -> None:
-    engine = create_async_engine(
-        make_url(POSTGRES_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(statement))
-    await engine.dispose()
+    """Run a statement on the server's ``postgres`` database; while the server is full ("too many
+    clients": it is shared with other test runs), try again for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        engine = create_async_engine(
+            make_url(POSTGRES_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+            return
+        except DBAPIError as error:
+            if "too many clients" not in str(error) or time.monotonic() > deadline:
+                raise
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(1)
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +107,8 @@ def settings(database_url: str, storage_dir: Path) -> Settings:
         database_url=database_url,
         storage_dir=storage_dir,
         secret_key=secrets.token_urlsafe(48),
-        database_pool_size=20,
+        # small, for PostgreSQL's max_connections is shared with every other suite running
+        database_pool_size=5,
     )
 
 

@@ -29,6 +29,11 @@ def free_port() -> int:
 LOG_TAIL = 4000
 """How much of a server's log a failing test's report shows (its last characters)."""
 
+POOL_SIZE = "4"
+"""Each server's connection pool (per worker; as many again in overflow): several test suites
+share one PostgreSQL server and its ``max_connections`` (100 by default), and a suite that held
+more failed others' requests with "too many clients" (masked as "Unexpected error.")."""
+
 STARTS = 3
 """Tries at starting a server: the port ``free_port`` found may be taken before the server binds
 it (by any process on the machine, an outgoing connection's ephemeral port included)."""
@@ -151,7 +156,8 @@ def _serving_on(
 ) -> Iterator[Server]:
     port = int(command[command.index("--port") + 1])
     with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environment}, stderr=log)
+        variables = {**os.environ, "XHSZ_DATABASE_POOL_SIZE": POOL_SIZE, **environment}
+        process = subprocess.Popen(command, cwd=ROOT, env=variables, stderr=log)
         logged = _Logged(shlex.join(command), log)
         _running_or_recent.append(logged)
         try:

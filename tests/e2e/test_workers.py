@@ -29,6 +29,7 @@ from tests.support import (
 )
 
 REQUESTS = 500
+IN_FLIGHT = 64
 NUMBER = re.compile(r"XT\d{8}(\d{8})")
 
 pytestmark = pytest.mark.postgres_only
@@ -51,16 +52,20 @@ async def test_two_workers_serve_500_concurrent_creates_and_submits(
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     statuses: list[int] = []
+    # At most IN_FLIGHT requests at once, so that a request's timeout runs only while it is sent
+    # (gathered all at once, the last ones waited for the client's pool under its 120 s timeout).
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
     with xhsz_serve(environment, workers=2) as server:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as http:
 
             async def call(actor: Actor, query: str, variables: dict[str, object]) -> Any:
-                response = await http.post(
-                    "/graphql",
-                    json={"query": query, "variables": variables},
-                    headers={"Authorization": f"Bearer {actor.token}"},
-                )
+                async with in_flight:
+                    response = await http.post(
+                        "/graphql",
+                        json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {actor.token}"},
+                    )
                 statuses.append(response.status_code)
                 return graphql_data(response)
 
