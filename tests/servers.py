@@ -86,7 +86,7 @@ def forget_stopped_servers() -> None:
 
 @contextmanager
 def uvicorn_server(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 90.0
 ) -> Iterator[str]:
     """Serve the app (``api.app:create_app``) until the block ends; yields its base URL."""
     with uvicorn_process(environment, workers=workers, timeout=timeout) as server:
@@ -95,7 +95,7 @@ def uvicorn_server(
 
 @contextmanager
 def uvicorn_process(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 90.0
 ) -> Iterator[Server]:
     """Like ``uvicorn_server``, with the process (with one worker, the server itself)."""
 
@@ -111,7 +111,7 @@ def uvicorn_process(
 
 @contextmanager
 def xhsz_serve(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 60.0
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 120.0
 ) -> Iterator[Server]:
     """``xhsz serve`` as an operator runs it (migrations, JSON logs, N workers)."""
     xhsz = str(Path(sys.executable).with_name("xhsz"))
