@@ -1,4 +1,7 @@
-"""Real uvicorn servers in subprocesses, for tests that need several processes."""
+"""Real uvicorn servers in subprocesses, for tests that need several processes.
+
+Each server's log is kept until the test that ran it is over, and a failing test's report ends
+with the tail of each (the ``pytest_runtest_makereport`` hook in tests/conftest.py)."""
 
 import os
 import pwd
@@ -118,15 +121,8 @@ def xhsz_serve(
 
     def command(port: int) -> list[str]:
         return [
-            xhsz,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
+            xhsz, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
 
     with _serving(command, environment, timeout) as server:
         yield server
