@@ -5,10 +5,12 @@ of its own on ``XHSZ_TEST_POSTGRES`` (default ``postgresql+asyncpg://postgres@12
 drops it afterwards. The schema is migrated once per run; every test starts from empty tables.
 """
 
+import asyncio
 import dataclasses
 import os
 import secrets
 import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -18,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 
@@ -26,6 +29,7 @@ from api.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
+from tests.servers import LOG_TAIL, forget_stopped_servers, server_logs
 from tests.support import Api, Factory
 
 BACKEND = os.environ.get("XHSZ_TEST_BACKEND", "sqlite")
@@ -38,6 +42,18 @@ def pytest_report_header() -> str:
     return f"xhsz backend: {BACKEND}"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test that ran real servers (tests/servers.py) shows the tail of each one's log."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        for command, tail in server_logs():
+            report.sections.append((f"server log, last {LOG_TAIL} characters: {command}", tail))
+    if report.when == "teardown":
+        forget_stopped_servers()
+    return report
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="needs PostgreSQL (XHSZ_TEST_BACKEND=postgresql)")
     for item in items:
@@ -46,12 +62,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 async def _admin(statement: str) -> None:
-    engine = create_async_engine(
-        make_url(POSTGRES_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(statement))
-    await engine.dispose()
+    """Run a statement on the server's ``postgres`` database; while the server is full ("too many
+    clients": it is shared with other test runs), try again for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        engine = create_async_engine(
+            make_url(POSTGRES_SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+            return
+        except DBAPIError as error:
+            if "too many clients" not in str(error) or time.monotonic() > deadline:
+                raise
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(1)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +107,8 @@ def settings(database_url: str, storage_dir: Path) -> Settings:
         database_url=database_url,
         storage_dir=storage_dir,
         secret_key=secrets.token_urlsafe(48),
-        database_pool_size=20,
+        # small, for PostgreSQL's max_connections is shared with every other suite running
+        database_pool_size=5,
     )
 
 
@@ -112,13 +140,18 @@ async def empty_tables(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("app").state.principals.clear()
     _empty_directory(request.getfixturevalue("storage_dir"))
     database: Database = request.getfixturevalue("database")
+    # DELETE, children first, rather than TRUNCATE: on PostgreSQL a TRUNCATE of every table gives
+    # each a new file (50-150 ms a test, a minute or more a run), a DELETE of the few rows a test
+    # wrote takes a few ms. Identities start again at 1 as after TRUNCATE … RESTART IDENTITY
+    # (SQLite's rowids do so by themselves once a table is empty).
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with database.write_engine.begin() as connection:
-        if database.is_sqlite:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
-        else:
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+        for table in tables:
+            await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own names)
+        if not database.is_sqlite:
+            await connection.execute(
+                text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
 
 
 def _client(app: Starlette, address: str = "203.0.113.7") -> httpx.AsyncClient:

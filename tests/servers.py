@@ -1,13 +1,17 @@
-"""Real uvicorn servers in subprocesses, for tests that need several processes."""
+"""Real uvicorn servers in subprocesses, for tests that need several processes.
+
+Each server's log is kept until the test that ran it is over, and a failing test's report ends
+with the tail of each (the ``pytest_runtest_makereport`` hook in tests/conftest.py)."""
 
 import os
 import pwd
+import shlex
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,19 @@ def free_port() -> int:
         return port
 
 
+LOG_TAIL = 4000
+"""How much of a server's log a failing test's report shows (its last characters)."""
+
+POOL_SIZE = "4"
+"""Each server's connection pool (per worker; as many again in overflow): several test suites
+share one PostgreSQL server and its ``max_connections`` (100 by default), and a suite that held
+more failed others' requests with "too many clients" (masked as "Unexpected error.")."""
+
+STARTS = 3
+"""Tries at starting a server: the port ``free_port`` found may be taken before the server binds
+it (by any process on the machine, an outgoing connection's ephemeral port included)."""
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -38,9 +55,41 @@ class Server:
         return self.log.read()
 
 
+@dataclass
+class _Logged:
+    """A server that a test may have talked to, so that a failing test can show its log."""
+
+    command: str
+    log: IO[str]
+    final: str | None = None
+
+    def text(self) -> str:
+        if self.final is not None:
+            return self.final
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+
+_running_or_recent: list[_Logged] = []
+
+
+def server_logs() -> list[tuple[str, str]]:
+    """The command and log tail of every server running now or stopped since
+    ``forget_stopped_servers`` was called (the conftest calls it after each test)."""
+    return [
+        (logged.command, logged.text()[-LOG_TAIL:] or "(nothing logged)")
+        for logged in _running_or_recent
+    ]
+
+
+def forget_stopped_servers() -> None:
+    _running_or_recent[:] = [logged for logged in _running_or_recent if logged.final is None]
+
+
 @contextmanager
 def uvicorn_server(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 90.0
 ) -> Iterator[str]:
     """Serve the app (``api.app:create_app``) until the block ends; yields its base URL."""
     with uvicorn_process(environment, workers=workers, timeout=timeout) as server:
@@ -49,15 +98,17 @@ def uvicorn_server(
 
 @contextmanager
 def uvicorn_process(
-    environment: dict[str, str], *, workers: int = 1, timeout: float = 30.0
+    environment: dict[str, str], *, workers: int = 1, timeout: float = 90.0
 ) -> Iterator[Server]:
     """Like ``uvicorn_server``, with the process (with one worker, the server itself)."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-    ]  # fmt: skip
-    with _serving(command, environment, port, timeout) as server:
+
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
+            "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+        ]  # fmt: skip
+
+    with _serving(command, environment, timeout) as server:
         yield server
 
 
@@ -66,26 +117,52 @@ def xhsz_serve(
     environment: dict[str, str],
     *,
     workers: int = 1,
-    timeout: float = 60.0,
+    timeout: float = 120.0,
     options: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     """``xhsz serve`` as an operator runs it (migrations, JSON logs, N workers, ``options``)."""
-    port = free_port()
     xhsz = str(Path(sys.executable).with_name("xhsz"))
-    command = [xhsz, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command.extend(options)
-    with _serving(command, environment, port, timeout) as server:
+
+    def command(port: int) -> list[str]:
+        return [
+            xhsz, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            *options,
+        ]  # fmt: skip
+
+    with _serving(command, environment, timeout) as server:
         yield server
+
+
+class _PortTaken(Exception):
+    pass
 
 
 @contextmanager
 def _serving(
-    command: list[str], environment: dict[str, str], port: int, timeout: float
+    command: Callable[[int], list[str]], environment: dict[str, str], timeout: float
 ) -> Iterator[Server]:
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **environment}, stderr=log)
+    for attempt in range(1, STARTS + 1):
         try:
-            url = _wait_until_healthy(process, log, f"http://127.0.0.1:{port}", timeout)
+            with _serving_on(command(free_port()), environment, timeout) as server:
+                yield server
+            return
+        except _PortTaken:
+            if attempt == STARTS:
+                raise
+
+
+@contextmanager
+def _serving_on(
+    command: list[str], environment: dict[str, str], timeout: float
+) -> Iterator[Server]:
+    port = int(command[command.index("--port") + 1])
+    with tempfile.TemporaryFile(mode="w+") as log:
+        variables = {**os.environ, "XHSZ_DATABASE_POOL_SIZE": POOL_SIZE, **environment}
+        process = subprocess.Popen(command, cwd=ROOT, env=variables, stderr=log)
+        logged = _Logged(shlex.join(command), log)
+        _running_or_recent.append(logged)
+        try:
+            url = _wait_until_healthy(process, logged, f"http://127.0.0.1:{port}", timeout)
             yield Server(url, process, log)
         finally:
             process.terminate()
@@ -94,23 +171,26 @@ def _serving(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            logged.final = logged.text()
 
 
 def _wait_until_healthy(
-    process: subprocess.Popen[bytes], log: IO[str], base_url: str, timeout: float
+    process: subprocess.Popen[bytes], logged: _Logged, base_url: str, timeout: float
 ) -> str:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited: {log.read()}")
+            text = logged.text()
+            if "address already in use" in text.lower():
+                raise _PortTaken(text)
+            raise RuntimeError(f"server exited with {process.returncode}: {text[-LOG_TAIL:]}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return base_url
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise TimeoutError("server did not start")
+            raise TimeoutError(f"server did not start in {timeout} s: {logged.text()[-LOG_TAIL:]}")
         time.sleep(0.1)
 
 

@@ -37,7 +37,7 @@ from db.models import (
     User,
 )
 from db.status import Role, Status
-from db.validation import USCC_ALPHABET, uscc_check_character
+from db.validation import uscc_check_character
 from tests import samples
 
 PASSWORD = "correct horse battery staple"
@@ -143,7 +143,23 @@ query Get($id: ID, $no: String) { coordination(id: $id, coordinationNo: $no) { .
 
 
 class GraphQLFailure(AssertionError):
-    pass
+    """A GraphQL response that is not what the test needed; its message is the whole response."""
+
+    def __init__(self, response: httpx.Response, why: str) -> None:
+        super().__init__(f"{why}: HTTP {response.status_code} {response.text}")
+
+
+def graphql_data(response: httpx.Response) -> Any:
+    """The ``data`` of a GraphQL response that must have succeeded: HTTP 200, no errors, data."""
+    if response.status_code != 200:
+        raise GraphQLFailure(response, "not 200")
+    try:
+        body = response.json()
+    except ValueError:
+        raise GraphQLFailure(response, "not JSON") from None
+    if not isinstance(body, dict) or body.get("errors") or body.get("data") is None:
+        raise GraphQLFailure(response, "errors or no data")
+    return body["data"]
 
 
 @dataclass
@@ -170,25 +186,47 @@ class Api:
         language: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The whole JSON response of one GraphQL request."""
+        """The whole JSON response of one GraphQL request (which must be a 200)."""
+        response = await self.response(
+            query, variables, actor=actor, language=language, headers=headers
+        )
+        if response.status_code != 200:
+            raise GraphQLFailure(response, "not 200")
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        actor: Actor | None = None,
+        language: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """The ``data`` of a request that must not fail (else the test fails with the response)."""
+        return graphql_data(
+            await self.response(query, variables, actor=actor, language=language, headers=headers)
+        )
+
+    async def response(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        actor: Actor | None = None,
+        language: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """The HTTP response to one GraphQL request, whatever it is."""
         all_headers = dict(headers or {})
         if actor is not None:
             all_headers["Authorization"] = f"Bearer {actor.token}"
         if language or self.default_language:
             all_headers["Accept-Language"] = language or self.default_language or ""
-        response = await self.client.post(
+        return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
         )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """The ``data`` of a request that must not fail."""
-        body = await self.post(query, variables, **kwargs)
-        if body.get("errors"):
-            raise GraphQLFailure(body["errors"])
-        return body["data"]
 
     async def save(self, actor: Actor, values: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """The ``saveCoordination`` payload."""
@@ -296,11 +334,7 @@ class Api:
         response = await self.multipart(
             UPLOAD, variables, (file_name, content, content_type), actor=actor, language=language
         )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        if body.get("errors"):
-            raise GraphQLFailure(body["errors"])
-        payload: dict[str, Any] = body["data"]["uploadAttachment"]
+        payload: dict[str, Any] = graphql_data(response)["uploadAttachment"]
         return payload
 
     async def attach(
@@ -388,7 +422,9 @@ _numbers = itertools.count(1)
 
 
 def new_uscc() -> str:
-    body = "91" + "".join(secrets.choice(USCC_ALPHABET) for _ in range(15))
+    """A valid USCC that no other test's enterprise has: numbered, not drawn at random, and
+    unlike the fixed ones the tests spell out (``91350100M…``)."""
+    body = f"91T{next(_numbers):014d}"
     return body + uscc_check_character(body)
 
 
@@ -513,6 +549,13 @@ def stored_files(storage_dir: Path) -> list[str]:
     return sorted(
         p.relative_to(storage_dir).as_posix() for p in storage_dir.rglob("*") if p.is_file()
     )
+
+
+def unused_storage_key(storage_dir: Path, fill: str = "0") -> str:
+    """A valid storage key (``3f/3f…``) in a folder that no stored file uses: uploads choose random
+    keys, so a fixed folder name may already be there."""
+    prefix = next(f"{n:02x}" for n in range(256) if not (storage_dir / f"{n:02x}").exists())
+    return f"{prefix}/{prefix}{fill * 30}"
 
 
 def upload_body(coordination_id: str, content: bytes) -> tuple[bytes, dict[str, str]]:

@@ -23,6 +23,7 @@ from tests.support import (
     pk_of,
     sample,
     stored_files,
+    unused_storage_key,
     update_coordination,
     valid_input,
     xhsz,
@@ -72,8 +73,8 @@ async def test_storage_check_lists_every_disagreement_and_repair_removes_orphans
     gone, cut, whole = stored_files(storage_dir)
     (storage_dir / gone).unlink()
     (storage_dir / cut).write_bytes(b"\x89PNG")
-    orphan = "ab/ab" + "0" * 30
-    (storage_dir / "ab").mkdir()
+    orphan = unused_storage_key(storage_dir)
+    (storage_dir / orphan).parent.mkdir()
     (storage_dir / orphan).write_bytes(b"left behind")
     partial = f"{whole[:2]}/.{whole[3:]}.partial"
     (storage_dir / partial).write_bytes(b"half")
@@ -108,7 +109,7 @@ async def test_repair_keeps_orphans_younger_than_the_grace_period(
     api: Api, alice: Actor, settings: Settings, storage_dir: Path
 ) -> None:
     await new_request(api, alice, files=1)
-    orphan = storage_dir / "cd" / ("cd" + "1" * 30)
+    orphan = storage_dir / unused_storage_key(storage_dir, fill="1")
     orphan.parent.mkdir()
     orphan.write_bytes(b"x")
 
@@ -143,7 +144,7 @@ async def test_a_failed_commit_leaves_neither_row_nor_file(
 ) -> None:
     request_id = await new_request(api, alice, files=0)
     with failing_commits():
-        body = await api.post(
+        data = await api.data(
             "query { viewer { username } }",  # reads still work
             actor=alice,
         )
@@ -154,7 +155,7 @@ async def test_a_failed_commit_leaves_neither_row_nor_file(
             ("a.png", sample("png", 100_000), "image/png"),
             actor=alice,
         )
-    assert body["data"]["viewer"]["username"] == alice.username
+    assert data["viewer"]["username"] == alice.username
     assert response.json()["errors"][0]["message"] == "Unexpected error."
     assert await count_rows(database, Attachment) == 0
     assert stored_files(storage_dir) == []

@@ -365,12 +365,12 @@ async def test_a_stale_expected_version_is_a_conflict_and_stores_nothing(
 async def test_a_json_request_cannot_pass_a_string_for_the_file(
     api: Api, alice: Actor, request_id: str, database: Database, storage_dir: Path
 ) -> None:
-    body = await api.post(
+    data = await api.data(
         UPLOAD,
         {"coordinationId": request_id, "slot": "OTHER_1", "file": "JVBERi0xLjcK"},
         actor=alice,
     )
-    payload = body["data"]["uploadAttachment"]
+    payload = data["uploadAttachment"]
     assert refusal(payload) == ("REQUIRED", ["file"], "附件不能为空")
     await assert_nothing_stored(api, alice, request_id, database, storage_dir)
 

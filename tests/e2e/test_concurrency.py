@@ -7,7 +7,7 @@ import httpx
 
 from api.settings import Settings
 from tests.servers import uvicorn_server
-from tests.support import SAVE, Api, Factory, valid_input
+from tests.support import SAVE, Api, Factory, graphql_data, valid_input
 
 NUMBER = re.compile(r"XT\d{8}(\d{8})")
 
@@ -47,7 +47,7 @@ async def test_saves_through_two_server_processes_get_unique_numbers(
                     json={"query": SAVE, "variables": {"input": valid_input("CCPIT_CERTIFICATE")}},
                     headers={"Authorization": f"Bearer {actor.token}"},
                 )
-                payload = response.json()["data"]["saveCoordination"]
+                payload = graphql_data(response)["saveCoordination"]
                 assert payload["errors"] == []
                 return str(payload["coordination"]["coordinationNo"])
 

@@ -70,7 +70,7 @@ async def test_graphiql_runs_a_viewer_query_offline(factory: Factory, settings: 
             assert "#" not in location, (location, errors, blocked)
             await page.click(".graphiql-execute-button")
             result = page.locator(".result-window")
-            await result.get_by_text('"browser-user"').wait_for(timeout=15_000)
+            await result.get_by_text('"browser-user"').wait_for(timeout=60_000)
             SCREENSHOT.parent.mkdir(exist_ok=True)
             await page.screenshot(path=str(SCREENSHOT))
             shown = await result.inner_text()

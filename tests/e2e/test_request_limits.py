@@ -22,6 +22,7 @@ from tests.support import (
     Api,
     Factory,
     count_rows,
+    graphql_data,
     sample,
     stored_files,
     upload_body,
@@ -160,7 +161,7 @@ async def test_either_preflight_header_lets_an_upload_through(
         actor=alice,
         headers={header: "true"},
     )
-    assert response.json()["data"]["uploadAttachment"]["errors"] == []
+    assert graphql_data(response)["uploadAttachment"]["errors"] == []
 
 
 @pytest.fixture

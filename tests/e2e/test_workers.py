@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,9 +17,19 @@ from sqlalchemy import func, select
 from api.settings import Settings
 from db.models import Coordination, StatusChange
 from tests.servers import xhsz_serve
-from tests.support import SAVE, SUBMIT, Actor, Factory, attach, register_certificate, valid_input
+from tests.support import (
+    SAVE,
+    SUBMIT,
+    Actor,
+    Factory,
+    attach,
+    graphql_data,
+    register_certificate,
+    valid_input,
+)
 
 REQUESTS = 500
+IN_FLIGHT = 64
 NUMBER = re.compile(r"XT\d{8}(\d{8})")
 
 pytestmark = pytest.mark.postgres_only
@@ -41,24 +52,27 @@ async def test_two_workers_serve_500_concurrent_creates_and_submits(
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     statuses: list[int] = []
+    # At most IN_FLIGHT requests at once, so that a request's timeout runs only while it is sent
+    # (gathered all at once, the last ones waited for the client's pool under its 120 s timeout).
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
     with xhsz_serve(environment, workers=2) as server:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as http:
 
-            async def call(actor: Actor, query: str, variables: dict[str, object]) -> dict:
-                response = await http.post(
-                    "/graphql",
-                    json={"query": query, "variables": variables},
-                    headers={"Authorization": f"Bearer {actor.token}"},
-                )
+            async def call(actor: Actor, query: str, variables: dict[str, object]) -> Any:
+                async with in_flight:
+                    response = await http.post(
+                        "/graphql",
+                        json={"query": query, "variables": variables},
+                        headers={"Authorization": f"Bearer {actor.token}"},
+                    )
                 statuses.append(response.status_code)
-                body: dict = response.json()
-                return body
+                return graphql_data(response)
 
             created = await asyncio.gather(
                 *(call(actor, SAVE, {"input": values}) for actor, values in forms)
             )
-            saved = [body["data"]["saveCoordination"] for body in created]
+            saved = [data["saveCoordination"] for data in created]
             assert all(payload["errors"] == [] for payload in saved)
             ids = [payload["coordination"]["id"] for payload in saved]
             for coordination_id in ids:
@@ -74,7 +88,7 @@ async def test_two_workers_serve_500_concurrent_creates_and_submits(
         log = server.log_text()
 
     assert all(status < 500 for status in statuses)
-    assert all(body["data"]["submitCoordination"]["errors"] == [] for body in submitted)
+    assert all(data["submitCoordination"]["errors"] == [] for data in submitted)
     numbers = [payload["coordination"]["coordinationNo"] for payload in saved]
     assert len(set(numbers)) == REQUESTS
     sequences = sorted(int(NUMBER.fullmatch(n).group(1)) for n in numbers)  # type: ignore[union-attr]

@@ -2,13 +2,14 @@
 (``schema.listing``) with a folder type that nests one connection in another.
 """
 
-import time
+import sys
+from types import FrameType
 
 import pytest
 import strawberry
-from graphql import parse, validate
+from graphql import GraphQLError, parse, validate
 
-from schema import types
+from schema import limits, types
 from schema.limits import QueryLimits, operation_cost, shape_refusals
 from schema.listing import CoordinationConnection
 from tests.support import ALL_FIELDS
@@ -149,12 +150,35 @@ def exponential_fragments(levels: int) -> str:
     return "{ ...F0 } " + " ".join(fragments)
 
 
+def measuring_steps(levels: int) -> tuple[int, int, list[GraphQLError]]:
+    """The calls of functions of schema/limits.py made while pricing and shaping
+    ``exponential_fragments(levels)`` (steps counted rather than seconds: the same on any machine
+    under any load; calls elsewhere, such as finalizers run by a garbage collection, are left
+    out), the cost and the shape refusals."""
+    document = parse(exponential_fragments(levels), max_tokens=10_000)
+    calls = 0
+
+    def count(frame: FrameType, event: str, _argument: object) -> None:
+        nonlocal calls
+        calls += event == "call" and frame.f_code.co_filename == limits.__file__
+
+    sys.setprofile(count)
+    try:
+        cost = operation_cost(SCHEMA, document, None, {})
+        refusals = shape_refusals(document, LIMITS)
+    finally:
+        sys.setprofile(None)
+    return calls, cost, refusals
+
+
 def test_measuring_fragments_that_double_each_other_takes_linear_time() -> None:
-    document = parse(exponential_fragments(60), max_tokens=10_000)
-    start = time.perf_counter()
-    assert operation_cost(SCHEMA, document, None, {}) == 2**60
-    refusals = shape_refusals(document, LIMITS)
-    assert time.perf_counter() - start < 0.5
+    eight, _, _ = measuring_steps(8)
+    sixteen, _, _ = measuring_steps(16)
+    assert sixteen < 2 * eight, "8 more levels add a fixed number of steps, they do not double"
+    per_level = (sixteen - eight) // 8
+    sixty, cost, refusals = measuring_steps(60)
+    assert sixty == eight + 52 * per_level
+    assert cost == 2**60
     assert refusals == []
 
 
