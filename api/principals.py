@@ -7,6 +7,9 @@ request. So each worker keeps what it read, per (user, token version), for ``ttl
 revocation made by another process (the CLI, another worker) takes effect within ``ttl``, and the
 database is asked at most once per user and version per ``ttl`` and worker. A revoked or unknown
 token is remembered too (as ``None``), so that a client replaying one costs no more.
+
+Checking a token's signature and claims (PyJWT) cost about as much again; a token's claims never
+change, so what a token says is remembered too, until it expires.
 """
 
 import time
@@ -14,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from api.tokens import TokenClaims, Tokens
 from db.identity import Viewer
 
 Key = tuple[int, int]
@@ -34,11 +38,14 @@ class Principals:
         *,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
+        self._wall_clock = wall_clock
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._claims: OrderedDict[str, TokenClaims] = OrderedDict()
 
     def lookup(self, user_id: int, token_version: int) -> tuple[bool, Viewer | None]:
         """``(True, viewer)`` when remembered and fresh (the viewer may be None: revoked)."""
@@ -61,8 +68,22 @@ class Principals:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    def claims(self, tokens: Tokens, token: str) -> TokenClaims | None:
+        """What ``token`` says if it is valid now: read once, then remembered until it expires."""
+        known = self._claims.get(token)
+        if known is not None and known.expires > self._wall_clock():
+            self._claims.move_to_end(token)
+            return known
+        read = tokens.read(token)
+        if read is not None:
+            self._claims[token] = read
+            while len(self._claims) > self.max_entries:
+                self._claims.popitem(last=False)
+        return read
+
     def clear(self) -> None:
         self._entries.clear()
+        self._claims.clear()
 
     def forget(self, user_id: int) -> None:
         """Drop every entry of a user (this worker revoked their tokens)."""

@@ -23,6 +23,8 @@ TIMES = ("iat", "exp", "nbf")
 class TokenClaims:
     user_id: int
     token_version: int
+    expires: float = 0.0
+    """``exp``: the POSIX time the token stops being valid."""
 
 
 @dataclass(frozen=True)
@@ -80,4 +82,4 @@ def _strict(claims: dict[str, Any]) -> TokenClaims | None:
         return None
     if not all(_is_number(claims[name]) for name in TIMES if name in claims):
         return None
-    return TokenClaims(user_id=user_id, token_version=ver)
+    return TokenClaims(user_id=user_id, token_version=ver, expires=float(claims["exp"]))

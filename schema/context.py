@@ -113,7 +113,8 @@ class Context:
         """The user the bearer token names, loaded once per request (None without a valid one)."""
         async with self._viewer_lock:
             if not self._viewer_loaded:
-                claims = self.tokens.read(token) if (token := self.bearer_token()) else None
+                token = self.bearer_token()
+                claims = self.principals.claims(self.tokens, token) if token else None
                 if claims is not None:
                     self._token_version = claims.token_version
                     self._viewer = await self._load_viewer(claims.user_id, claims.token_version)

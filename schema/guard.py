@@ -147,16 +147,17 @@ class QueryChecks:
         rules: tuple[type[ASTValidationRule], ...],
     ) -> list[GraphQLError]:
         source = document.loc.source.body if document.loc else ""
-        if len(source) > CACHEABLE_QUERY_CHARS:
-            return self._validate(schema, document, rules)
-        return self._validate_cached(schema, document, rules)
+        if not source or len(source) > CACHEABLE_QUERY_CHARS:
+            return self._validate(schema, _BySource(document, source), rules)
+        return self._validate_cached(schema, _BySource(document, source), rules)
 
     def _validate(
         self,
         schema: GraphQLSchema,
-        document: DocumentNode,
+        keyed: "_BySource",
         rules: tuple[type[ASTValidationRule], ...],
     ) -> list[GraphQLError]:
+        document = keyed.document
         refusals = shape_refusals(document, self.limits)
         if not refusals:
             refusals = validate(schema, document, [CircularIntrospection])
@@ -178,6 +179,23 @@ class QueryChecks:
         if has_unstorable_value(variables):
             return [unstorable_string()]
         return cost_refusals(schema, document, operation_name, variables, self.limits)
+
+
+class _BySource:
+    """A document as a cache key: its source text. (A ``DocumentNode`` hashes its whole tree, on
+    every request; the parse cache already maps one text to one document.)"""
+
+    __slots__ = ("document", "source")
+
+    def __init__(self, document: DocumentNode, source: str) -> None:
+        self.document = document
+        self.source = source
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _BySource) and other.source == self.source
 
 
 class QueryGuard(SchemaExtension):

@@ -1,11 +1,13 @@
 """What a worker remembers of a token's user, and the bound it puts on revocation."""
 
 import asyncio
+import datetime as dt
 import time
 
 from sqlalchemy import update
 
 from api.principals import Principals
+from api.tokens import Tokens
 from db.identity import Viewer
 from db.models import User
 from db.status import Role
@@ -85,3 +87,25 @@ async def test_a_remembered_viewer_costs_no_statement(
     statements.clear()
     assert (await api.data(VIEWER, actor=alice))["viewer"] == {"username": alice.username}
     assert statements == []
+
+
+def test_a_tokens_claims_are_read_once_and_trusted_only_until_it_expires() -> None:
+    tokens = Tokens(secret="s" * 48, issuer="xhsz", audience="xhsz-api", ttl=dt.timedelta(hours=1))
+    now = dt.datetime.now(dt.UTC)
+    token, _ = tokens.issue(user_id=7, token_version=2, now=now)
+    wall = Clock()
+    wall.now = now.timestamp()
+    principals = Principals(5, clock=Clock(), wall_clock=wall)
+    read = principals.claims(tokens, token)
+    assert read is not None
+    assert (read.user_id, read.token_version) == (7, 2)
+    # Remembered: the same object again without verifying anew.
+    assert principals.claims(tokens, token) is read
+    wall.now = read.expires - 0.001
+    assert principals.claims(tokens, token) is read
+    # Past its expiry by this clock it is no longer trusted from memory: verified anew.
+    wall.now = read.expires
+    again = principals.claims(tokens, token)
+    assert again is not read
+    assert again == read
+    assert principals.claims(tokens, token + "x") is None
