@@ -92,7 +92,7 @@ def assert_one_warning(caplog: pytest.LogCaptureFixture, request_id: str) -> Non
 
 def download_url(app: Starlette, actor: Actor) -> str:
     links: DownloadLinks = app.state.links
-    return links.url(1, base_url="", user_id=actor.user_id, token_version=1, now=utcnow())
+    return links.url(1, user_id=actor.user_id, token_version=1, now=utcnow())
 
 
 async def until_disconnected(database: Database, role: str | None) -> None:

@@ -38,8 +38,10 @@ async def alice(factory: Factory) -> Actor:
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[CountingProxy]:
-    async with counting_proxy() as running:
+async def proxy(settings: Settings) -> AsyncIterator[CountingProxy]:
+    """Between the app and the suite's PostgreSQL server, wherever that runs."""
+    server = make_url(settings.database_url)
+    async with counting_proxy(server.host or "127.0.0.1", server.port or 5432) as running:
         yield running
 
 
