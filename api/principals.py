@@ -84,8 +84,3 @@ class Principals:
     def clear(self) -> None:
         self._entries.clear()
         self._claims.clear()
-
-    def forget(self, user_id: int) -> None:
-        """Drop every entry of a user (this worker revoked their tokens)."""
-        for key in [key for key in self._entries if key[0] == user_id]:
-            del self._entries[key]

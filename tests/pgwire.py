@@ -11,7 +11,7 @@ import asyncio
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROUND_TRIP_MESSAGES = frozenset(b"QS")
@@ -21,7 +21,6 @@ ROUND_TRIP_MESSAGES = frozenset(b"QS")
 class Counts:
     round_trips: int = 0
     connections: int = 0
-    messages: dict[str, int] = field(default_factory=dict)
 
 
 class _ClientStream:
@@ -53,8 +52,6 @@ class _ClientStream:
             if len(self.buffer) < 1 + length:
                 return
             self.buffer = self.buffer[1 + length :]
-            name = chr(kind)
-            self.counts.messages[name] = self.counts.messages.get(name, 0) + 1
             if kind in ROUND_TRIP_MESSAGES:
                 self.counts.round_trips += 1
 
