@@ -17,13 +17,17 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Every message is in the client's language (``Accept-Language``; Chinese by default), and every
+  response says which in ``Content-Language``; codes are the same in every language.
 """
 
 import json
+import re
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -38,6 +42,7 @@ from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import GRAPHIQL, observation_of
 from api.principals import Principals
+from api.refusals import Refused, content_language, error_body, language_of
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -53,7 +58,20 @@ from schema.errors import (
     masked,
     unavailable,
 )
-from schema.messages import Language
+from schema.guard import GRAPHQL_VALIDATION_FAILED
+from schema.messages import Language, Text
+from schema.refusals import (
+    BAD_REQUEST,
+    JSON_NOT_OBJECT,
+    JSON_UNPARSABLE,
+    MUTATIONS_OVER_POST,
+    OPERATIONS_OVER_POST,
+    POST_BODY_TYPE,
+    PREFLIGHT_REQUIRED,
+    STRAWBERRY_REASONS,
+    UNKNOWN_OPERATION,
+    message_in,
+)
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
 JSON = "application/json"
@@ -68,14 +86,18 @@ HTTP_CODES = {
 }
 
 
-class Refused(Exception):
-    """A request refused at the HTTP level, before any GraphQL ran."""
+UNKNOWN_OPERATION_REASON = re.compile(r'Unknown operation named "(.*)"\.', re.DOTALL)
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
+
+def strawberry_refusal(status: int, reason: str, headers: dict[str, str]) -> Refused:
+    """One of Strawberry's own refusals, in our words (by the reason it gives)."""
+    text: Text = STRAWBERRY_REASONS.get(reason, BAD_REQUEST)
+    params: dict[str, str] = {}
+    if found := UNKNOWN_OPERATION_REASON.fullmatch(reason):
+        text, params = UNKNOWN_OPERATION, {"name": found.group(1)}
+    elif reason not in STRAWBERRY_REASONS:
+        text = (BAD_REQUEST[0], reason)  # a refusal we have no words for: its own in English
+    return Refused(status, text, params, headers)
 
 
 def media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -148,7 +170,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = self.refusal(request, refused)
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
-                request, Refused(error.status_code, error.reason, self.allow(error.status_code))
+                request,
+                strawberry_refusal(error.status_code, error.reason, self.allow(error.status_code)),
             )
         await response(scope, receive, send)
 
@@ -161,11 +184,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     def refusal(self, request: Request, refused: Refused) -> Response:
         code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
-        body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
+        language = language_of(request.headers)
+        body = error_body(refused.message(language), code)
         return Response(
             self.encode_json(body),
             status_code=refused.status,
-            headers=refused.headers,
+            headers={**refused.headers, **content_language(language)},
             media_type=f"{preferred_response_type(request.headers.get('accept'))}; charset=utf-8",
         )
 
@@ -176,11 +200,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
-            raise HTTPException(
-                400,
-                "Multipart requests need a non-empty GraphQL-Require-Preflight (or "
-                "Apollo-Require-Preflight) header, as protection against cross-site requests.",
-            )
+            raise Refused(400, PREFLIGHT_REQUIRED)
         operations: dict[str, str] = await multipart.read_form(
             request, self.parse_json, self.decode_json
         )
@@ -199,7 +219,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except (ValueError, RecursionError):
             # Not only malformed JSON: bytes that are not UTF-8, a number of 5,000 digits, arrays
             # nested 100,000 deep.
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
+            raise Refused(400, JSON_UNPARSABLE) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         # Also parses GET's ``variables`` and ``extensions``: those, like a body, must be objects
@@ -207,7 +227,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         value = super().parse_json(data)
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, dict) for item in items):
-            raise HTTPException(400, "Expected a JSON object.")
+            raise Refused(400, JSON_NOT_OBJECT)
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
@@ -221,7 +241,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             principals=self.principals,
             storage=self.storage,
             links=self.links,
-            language=Language.from_accept_language(request.headers.get("accept-language")),
+            language=language_of(request.headers),
         )
 
     async def parse_http_body(
@@ -231,7 +251,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             kind, parameters = media_type(request.content_type)
             accepted = kind == JSON or (kind == MULTIPART and self.multipart_uploads_enabled)
             if not accepted or parameters.get("charset", "utf-8") != "utf-8":
-                raise Refused(415, "POST bodies must be application/json (UTF-8).")
+                raise Refused(415, POST_BODY_TYPE)
         return await super().parse_http_body(request)
 
     async def execute_single(
@@ -257,10 +277,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 allowed = "GET, POST" if self.allow_queries_via_get else "POST"
                 raise Refused(
                     405,
-                    "Mutations are only accepted over POST."
-                    if self.allow_queries_via_get
-                    else "Operations are only accepted over POST.",
-                    {"Allow": allowed},
+                    MUTATIONS_OVER_POST if self.allow_queries_via_get else OPERATIONS_OVER_POST,
+                    headers={"Allow": allowed},
                 ) from error
             raise
 
@@ -272,19 +290,19 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response["data"] = result.data
         if result.errors:
             rid = request_id(request)
-            language = Language.from_accept_language(request.headers.get("accept-language"))
+            language = language_of(request.headers)
             shown = [
                 error
                 if is_client_error(error)
                 else unavailable(error, rid, language)
                 if is_unavailable(error)
-                else masked(error, rid)
+                else masked(error, rid, language)
                 for error in result.errors
             ]
             observation_of(request.scope).graphql_errors.extend(
                 str((error.extensions or {}).get("code", "GRAPHQL_ERROR")) for error in shown
             )
-            response["errors"] = [error.formatted for error in shown]
+            response["errors"] = [_formatted(error, language) for error in shown]
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -292,6 +310,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = preferred_response_type(request.headers.get("accept"))
+        sub_response.headers.update(content_language(language_of(request.headers)))
         return sub_response
 
     def create_response(
@@ -312,6 +331,17 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL
-        page = graphiql.page()
+        page = graphiql.page(language_of(request.headers))
         page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
         return page
+
+
+def _formatted(error: GraphQLError, language: Language) -> dict[str, Any]:
+    """The error as JSON, its message in the client's language where we wrote it. graphql-core's
+    own refusals of the variables (coerced as execution starts, with no code) are validation
+    errors like the rest of its messages, which stay as graphql-core writes them."""
+    formatted: dict[str, Any] = dict(error.formatted)
+    formatted["message"] = message_in(error, language)
+    if "code" not in (error.extensions or {}):  # masked and other errors of ours have one
+        formatted["extensions"] = {**(error.extensions or {}), "code": GRAPHQL_VALIDATION_FAILED}
+    return formatted

@@ -25,6 +25,7 @@ from schema.payloads import (
     WithdrawCoordinationPayload,
     change_coordination,
 )
+from schema.refusals import EXACTLY_ONE_OF_ID_AND_NO
 from schema.selections import details_below
 
 
@@ -68,7 +69,7 @@ class CoordinationQuery:
     ) -> types.CoordinationRequest | None:
         viewer = await info.context.require_viewer()
         if (id is None) == (coordination_no is None):
-            raise BadUserInput("Give exactly one of id and coordinationNo.", "id")
+            raise BadUserInput(EXACTLY_ONE_OF_ID_AND_NO, "id")
         pk = ids.decode_pk(id, types.COORDINATION_TYPE_NAMES) if id is not None else None
         if id is not None and pk is None:
             return None

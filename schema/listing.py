@@ -14,6 +14,7 @@ from schema import types
 from schema.context import BadUserInput, Context
 from schema.cursors import Cursors
 from schema.paging import DEFAULT_FIRST, check_first
+from schema.refusals import FIRST_OR_LAST, FOREIGN_CURSOR
 from schema.selections import details, requests
 
 
@@ -129,7 +130,7 @@ class CoordinationConnection:
 
 def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     if first is not None and last is not None:
-        raise BadUserInput("Give first or last, not both.", "last")
+        raise BadUserInput(FIRST_OR_LAST, "last")
     if last is not None:
         return check_first(last, "last"), True
     return check_first(DEFAULT_FIRST if first is None else first), False
@@ -236,9 +237,5 @@ def _position(cursors: Cursors, cursor: str | None, argument: str) -> Position |
         return None
     found = cursors.decode(cursor)
     if found is None:
-        raise BadUserInput(
-            f"{argument} is not a cursor of this query: it comes from another filter or order, "
-            "or was altered.",
-            argument,
-        )
+        raise BadUserInput(FOREIGN_CURSOR, argument)
     return found

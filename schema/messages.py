@@ -14,6 +14,11 @@ class Language(enum.Enum):
     ZH = "zh"
     EN = "en"
 
+    @property
+    def tag(self) -> str:
+        """The ``Content-Language`` of a response written in this language."""
+        return "zh-CN" if self is Language.ZH else "en"
+
     @classmethod
     def from_accept_language(cls, header: str | None) -> "Language":
         """The preferred of the languages we speak, by q-value; Chinese when nothing matches."""

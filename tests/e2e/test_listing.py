@@ -451,7 +451,7 @@ async def test_page_size_defaults_to_20_and_stays_within_1_to_100(
     ]:
         error = await refusal(api, alice, **variables)
         assert error["extensions"]["argument"] == argument
-    assert "between 1 and 100" in (await refusal(api, alice, first=101))["message"]
+    assert (await refusal(api, alice, first=101))["message"] == "first应在1到100之间"
     assert len(await listed(api, alice, first=100)) == 21
 
 
@@ -477,7 +477,7 @@ async def test_cursors_from_another_query_or_altered_are_refused(
     ]:
         error = await refusal(api, alice, **variables)
         assert error["extensions"]["argument"] in ("after", "before")
-        assert "not a cursor of this query" in error["message"]
+        assert "不是本查询的游标" in error["message"]
     assert len(await listed(api, alice, after=cursor)) == 2
 
 
