@@ -4,9 +4,13 @@ codes stay the same in every language."""
 
 from typing import Any
 
+import httpx
 import pytest
 
+from api.app import create_app
+from api.settings import Settings
 from db.models import CertificateKind
+from schema.executor import plan_counts
 from tests import samples
 from tests.support import Actor, Api, Factory, register_certificate, valid_input
 
@@ -112,3 +116,27 @@ async def test_the_list_labels_every_request_in_the_viewers_language(
         {"typeLabel": TYPE_LABELS["CUSTOMS_CERTIFICATE"][1], "statusLabel": "Draft"},
         {"typeLabel": TYPE_LABELS["CCPIT_CERTIFICATE"][1], "statusLabel": "Draft"},
     ]
+
+
+async def test_labels_are_completed_by_the_compiled_plans(
+    api: Api, settings: Settings, factory: Factory
+) -> None:
+    alice = await factory.enterprise_user()
+    created = await api.create(alice, valid_input("CCPIT_CERTIFICATE"))
+    await api.attach(alice, created["id"], "OTHER_1", samples.png(200), "a.png")
+    query = (
+        "{ coordinations(first: 5) { nodes { ... on Coordination { typeLabel "
+        "attachments { slotLabel } } } } }"
+    )
+    # A fresh app: its schema's plan cache holds this test's document only.
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://xhsz.test") as http,
+    ):
+        data = await Api(http).data(query, actor=alice)
+    assert data["coordinations"]["nodes"] == [
+        {"typeLabel": TYPE_LABELS["CCPIT_CERTIFICATE"][0], "attachments": [{"slotLabel": "其他1"}]}
+    ]
+    assert plan_counts(app.state.schema._schema) == (1, 0), "the page is completed by a plan"

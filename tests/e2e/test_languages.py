@@ -526,3 +526,20 @@ async def test_every_error_is_chinese_by_default_and_english_on_request(
     (zh_status, zh_codes, zh_found), (en_status, en_codes, en_found) = answers.values()
     assert (zh_status, zh_codes) == (en_status, en_codes), "codes never change with language"
     assert zh_found != en_found
+
+
+async def test_graphql_cores_own_messages_stay_and_carry_a_validation_code(
+    client: httpx.AsyncClient,
+) -> None:
+    documents = [
+        ("GRAPHQL_PARSE_FAILED", "{", None),
+        ("GRAPHQL_VALIDATION_FAILED", "{ nope }", None),
+        # Variables are coerced as execution starts; graphql-core gives that refusal no code.
+        ("GRAPHQL_VALIDATION_FAILED", "query($f: Int!) { countries(first: $f) { code } }", {}),
+    ]
+    for code, query, variables in documents:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == code, error
+        assert not CJK.search(error["message"])  # graphql-core's words, as it writes them
+        assert response.headers["content-language"] == "zh-CN"
