@@ -38,12 +38,11 @@ Query = merge_types(
 )
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
-    "查询: what may be read; every field but login's needs a bearer token (UNAUTHENTICATED "
-    "otherwise)."
+    "查询: what may be read; every field needs a bearer token (UNAUTHENTICATED otherwise)."
 )
 Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "变更: what may be changed; each returns a payload whose errors list the refusals (nothing "
-    "changes then)."
+    "changes then). Every mutation but login needs a bearer token."
 )
 
 # Strawberry's scalars, described for this contract (same parsing and serialising).

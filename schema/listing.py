@@ -49,7 +49,7 @@ class CoordinationFilter:
         default=None, description="协调单类型: any of these types (none or empty: all)."
     )
     agreement_code: str | None = strawberry.field(
-        default=None, description="优惠贸易协定代码: exactly this agreement."
+        default=None, description="优惠贸易协定代码: exactly this agreement, e.g. 22."
     )
     submitted_from: dt.date | None = strawberry.field(
         default=None,

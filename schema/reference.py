@@ -31,7 +31,7 @@ class ReferenceQuery:
             str | None,
             strawberry.argument(
                 description="关键字: part of the alpha-3 code or of the Chinese or English name "
-                "(the seed's 模糊录入); none: all."
+                "(the seed's 模糊录入, case-insensitive); none: all."
             ),
         ] = None,
         agreement_code: Annotated[
@@ -50,7 +50,9 @@ class ReferenceQuery:
         )
         return [types.country(c.code) for c in found]
 
-    @strawberry.field(description="口岸查询: ports of a country (alpha-3) by UN/LOCODE or name.")
+    @strawberry.field(
+        description="口岸查询: ports of a country (alpha-3) by UN/LOCODE or name, seaports first."
+    )
     async def ports(
         self,
         info: Info[Context, None],

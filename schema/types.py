@@ -82,7 +82,8 @@ class Port:
 @strawberry.type(description="优惠贸易协定: one of China's preferential trade agreements.")
 class TradeAgreement:
     code: str = strawberry.field(
-        description="优惠贸易协定代码: the agreement's code, as on a declaration, e.g. RCEP's."
+        description="优惠贸易协定代码: the agreement's two-digit code, e.g. 19 (China–Korea) "
+        "or 22 (RCEP)."
     )
     name_zh: str = strawberry.field(description="中文名称: the agreement's name in Chinese.")
     name_en: str = strawberry.field(description="英文名称: the agreement's name in English.")
