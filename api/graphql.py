@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -299,10 +299,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
                 else masked(error, rid, language)
                 for error in result.errors
             ]
+            formatted = [_formatted(error, language) for error in shown]
             observation_of(request.scope).graphql_errors.extend(
-                str((error.extensions or {}).get("code", "GRAPHQL_ERROR")) for error in shown
+                str(error.get("extensions", {}).get("code")) for error in formatted
             )
-            response["errors"] = [_formatted(error, language) for error in shown]
+            errors: list[object] = list(formatted)
+            response["errors"] = errors
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -336,12 +338,12 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return page
 
 
-def _formatted(error: GraphQLError, language: Language) -> dict[str, Any]:
+def _formatted(error: GraphQLError, language: Language) -> GraphQLFormattedError:
     """The error as JSON, its message in the client's language where we wrote it. graphql-core's
     own refusals of the variables (coerced as execution starts, with no code) are validation
     errors like the rest of its messages, which stay as graphql-core writes them."""
-    formatted: dict[str, Any] = dict(error.formatted)
+    formatted = error.formatted.copy()
     formatted["message"] = message_in(error, language)
-    if "code" not in (error.extensions or {}):  # masked and other errors of ours have one
+    if "code" not in (error.extensions or {}):  # every error of ours has one
         formatted["extensions"] = {**(error.extensions or {}), "code": GRAPHQL_VALIDATION_FAILED}
     return formatted

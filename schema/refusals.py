@@ -63,13 +63,13 @@ CIRCULAR_INTROSPECTION: Text = (
 def write(text: Text, language: Language, params: Mapping[str, Any]) -> str:
     """``text`` in ``language``; a parameter that is itself a ``Text`` is written in it too."""
     values = {
-        name: write(value, language, {}) if _is_text(value) else value
+        name: write(value, language, {}) if is_text(value) else value
         for name, value in params.items()
     }
     return pick(text, language).format_map(values)
 
 
-def _is_text(value: object) -> bool:
+def is_text(value: object) -> bool:
     return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
 
 

@@ -95,11 +95,11 @@ def catalogue() -> Iterator[tuple[str, messages.Text]]:
     """Every text the service writes, by name."""
     for module in (messages, refusals):
         for name, value in vars(module).items():
-            if refusals._is_text(value):
+            if refusals.is_text(value):
                 yield f"{module.__name__}.{name}", value
             elif isinstance(value, dict):
                 for key, item in value.items():
-                    if refusals._is_text(item):
+                    if refusals.is_text(item):
                         yield f"{module.__name__}.{name}[{key}]", item
     for outcome in messages.Outcome:
         zh_ok, en_ok, zh_failed, en_failed = outcome.value
