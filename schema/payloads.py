@@ -88,7 +88,7 @@ def user_errors(
     context.observation.user_errors.extend(problem.code.value for problem in problems)
     result = []
     for problem in problems:
-        path = [to_camel_case(part) for part in problem.field] if problem.field else None
+        path = [_input_name(part) for part in problem.field] if problem.field else None
         result.append(
             UserError(
                 field=[*prefix, *path] if path else None,
@@ -97,6 +97,12 @@ def user_errors(
             )
         )
     return result
+
+
+def _input_name(part: str) -> str:
+    """A path part as the client wrote it: a field's camelCase, an enum value as it is
+    (``["attachments", "ORIGIN_PROOF"]``)."""
+    return part if part.isupper() else to_camel_case(part)
 
 
 P = TypeVar("P", bound=CoordinationPayload)
