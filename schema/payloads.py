@@ -105,6 +105,12 @@ def _input_name(part: str) -> str:
     return part if part.isupper() else to_camel_case(part)
 
 
+def check_role(viewer: Viewer, role: Role) -> None:
+    """``FORBIDDEN`` unless the viewer has the role a mutation is for (before anything runs)."""
+    if viewer.role is not role:
+        raise DomainError.of(ErrorCode.FORBIDDEN)
+
+
 P = TypeVar("P", bound=CoordinationPayload)
 Change = Callable[[AsyncSession, Viewer], Awaitable[int | None]]
 Around = Callable[[Viewer], AbstractAsyncContextManager[object]]
@@ -130,8 +136,10 @@ async def change_coordination(
     """
     context = info.context
     viewer = await context.require_viewer()
-    if viewer.role is not role:
-        return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
+    try:
+        check_role(viewer, role)
+    except DomainError as error:
+        return _refused(payload, outcome, error.problems, prefix, context)
     presentation = context.presentation(viewer)
     details = details or details_below(info)
     try:
