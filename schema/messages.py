@@ -213,6 +213,12 @@ FORMAT_HINTS: dict[str, Text] = {
     "REASON": ("1至1000个字符，可换行", "1 to 1000 characters; line breaks allowed"),
 }
 
+BAD_CURSOR: Text = (
+    "after不是此列表的游标：它来自其他查询条件或已被改动",
+    "after is not a cursor of this list: it comes from another search or was altered",
+)
+"""``BAD_USER_INPUT`` of a cursor the certificate list did not hand out (with this search)."""
+
 SLOT_LABELS: dict[str, Text] = {
     "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
     "IMPORT_DECLARATION": ("进口报关单", "import declaration"),
