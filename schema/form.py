@@ -176,5 +176,6 @@ class FormQuery:
                     expected_version=input.expected_version,
                 )
         except DomainError as error:
-            return user_errors(error.problems, ("input",), context)
+            # The answer asked for, not a refusal: not counted as the request's user errors.
+            return user_errors(error.problems, ("input",), context, counted=False)
         return []

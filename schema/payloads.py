@@ -81,11 +81,13 @@ class DeleteAttachmentPayload(CoordinationPayload):
 
 
 def user_errors(
-    problems: tuple[Problem, ...], prefix: FieldPath, context: Context
+    problems: tuple[Problem, ...], prefix: FieldPath, context: Context, *, counted: bool = True
 ) -> list[UserError]:
-    """The payload's ``errors`` for ``problems``, in the caller's language (and counted)."""
+    """The payload's ``errors`` for ``problems``, in the caller's language, and counted as the
+    request's refusals (``xhsz_user_errors_total``) unless they are its answer (a validation)."""
     language = context.language
-    context.observation.user_errors.extend(problem.code.value for problem in problems)
+    if counted:
+        context.observation.user_errors.extend(problem.code.value for problem in problems)
     result = []
     for problem in problems:
         path = [_input_name(part) for part in problem.field] if problem.field else None

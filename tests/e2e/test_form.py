@@ -7,12 +7,14 @@ import shutil
 import subprocess
 from typing import Any
 
+import httpx
 import pytest
 
 from api.settings import Settings
 from db.models import Coordination, CoordinationCounter, StatusChange
 from db.status import Status
 from schema.messages import FORMAT_HINTS
+from tests.e2e.test_observability import scrape, value
 from tests.support import (
     SAVE,
     TYPES,
@@ -296,3 +298,18 @@ async def test_the_form_and_validation_need_a_login(api: Api) -> None:
     ):
         body = await api.post(query, variables)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_validation_with_errors_is_an_ok_request_not_counted_as_refusals(
+    api: Api, client: httpx.AsyncClient, alice: Actor
+) -> None:
+    before = await scrape(client)
+    errors = await validate(api, alice, valid_input("CCPIT_CERTIFICATE", reason=""))
+    assert [e["code"] for e in errors] == ["REQUIRED"]
+    after = await scrape(client)
+    ok = {"operation": "query:validateCoordination", "outcome": "ok"}
+    assert (
+        value(after, "xhsz_requests_total", **ok) - value(before, "xhsz_requests_total", **ok) == 1
+    )
+    required = value(after, "xhsz_user_errors_total", code="REQUIRED")
+    assert required == value(before, "xhsz_user_errors_total", code="REQUIRED")
