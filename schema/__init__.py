@@ -18,6 +18,7 @@ from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import log, request_id_of, without_suggestion
 from schema.executor.strawberry import StrawberryCompiledExecutor
+from schema.form import FormQuery
 from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
 from schema.limits import QueryLimits
@@ -30,7 +31,15 @@ CACHE_SIZE = 1024
 
 Query = merge_types(
     "Query",
-    (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, CertificateQuery, ReferenceQuery),
+    (
+        IdentityQuery,
+        NodeQuery,
+        CoordinationQuery,
+        ListingQuery,
+        CertificateQuery,
+        ReferenceQuery,
+        FormQuery,
+    ),
 )
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 
