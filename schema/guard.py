@@ -44,6 +44,7 @@ from schema.limits import (
     shape_refusals,
     too_many_tokens,
 )
+from schema.prepared import PreparedDocuments
 
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -123,6 +124,7 @@ class QueryChecks:
 
     def __init__(self, limits: QueryLimits, cache_size: int) -> None:
         self.limits = limits
+        self.prepared = PreparedDocuments(cache_size)
         self._parse_cached = lru_cache(maxsize=cache_size)(self._parse)
         self._validate_cached = lru_cache(maxsize=cache_size)(self._validate)
 
@@ -220,6 +222,11 @@ class QueryGuard(SchemaExtension):
         assert document is not None, "parsed in on_parse"
         schema = context.schema._schema
         errors = self.checks.validate(schema, document, context.validation_rules)
+        query = context.query
+        if not errors and query is not None and len(query) <= CACHEABLE_QUERY_CHARS:
+            # Under the name the request gave (``operation_name`` falls back to the document's).
+            provided_name = context._provided_operation_name
+            self.checks.prepared.record(query, document, provided_name)
         if not errors:
             errors = self.checks.request_refusals(
                 schema, document, context.operation_name, context.variables
