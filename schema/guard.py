@@ -36,6 +36,7 @@ from strawberry.schema.schema import validate_document
 
 from db.validation import UNSTORABLE
 from schema.context import BAD_USER_INPUT
+from schema.costs import Costs
 from schema.limits import (
     CircularIntrospection,
     QueryLimits,
@@ -125,6 +126,7 @@ class QueryChecks:
     def __init__(self, limits: QueryLimits, cache_size: int) -> None:
         self.limits = limits
         self.prepared = PreparedDocuments(cache_size)
+        self.costs = Costs(cache_size * 4)
         self._parse_cached = lru_cache(maxsize=cache_size)(self._parse)
         self._validate_cached = lru_cache(maxsize=cache_size)(self._validate)
 
@@ -180,7 +182,8 @@ class QueryChecks:
         """What this request's variables make of a valid document: unstorable strings, cost."""
         if has_unstorable_value(variables):
             return [unstorable_string()]
-        return cost_refusals(schema, document, operation_name, variables, self.limits)
+        cost = self.costs.cost(schema, document, operation_name, variables)
+        return cost_refusals(cost, self.limits)
 
 
 class _BySource:

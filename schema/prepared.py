@@ -101,12 +101,14 @@ class PreparedExecution:
     async def execute(
         self, prepared: Prepared, variables: dict[str, Any] | None, context: Context
     ) -> ExecutionResult:
-        errors = self.refusals(self.schema, prepared.document, prepared.operation_name, variables)
-        if errors:
-            self.process_errors(errors, _Execution(context))
-            return PreExecutionError(data=None, errors=errors)
-        context.observation.operation = prepared.label
         try:
+            errors = self.refusals(
+                self.schema, prepared.document, prepared.operation_name, variables
+            )
+            if errors:
+                self.process_errors(errors, _Execution(context))
+                return PreExecutionError(data=None, errors=errors)
+            context.observation.operation = prepared.label
             result = await await_maybe(
                 execute(
                     self.schema,
