@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
@@ -70,19 +70,37 @@ async def run(
 ) -> list[tuple[Any, ...]] | None:
     """The rows of ``statement`` run on asyncpg under ``session``'s connection; None on another
     driver, or for a statement rendered per execution: run it the usual way."""
-    connection = await session.connection()
-    if connection.dialect.driver != "asyncpg":
-        return None
-    compiled = _compiled(statement, connection.dialect)
+    found: _Driver | None = session.info.get(_Driver)
+    if found is None or found.transaction is not session.sync_session.get_transaction():
+        connection = await session.connection()
+        if connection.dialect.driver != "asyncpg":
+            return None
+        raw = await connection.get_raw_connection()
+        found = session.info[_Driver] = _Driver(
+            session.sync_session.get_transaction(),
+            connection.dialect,
+            connection.sync_connection,
+            raw.driver_connection,
+        )
+    compiled = _compiled(statement, found.dialect)
     if compiled is None:
         return None
     arguments = compiled.arguments(values)
-    sync = connection.sync_connection
+    sync = found.sync
     if sync is not None and sync.dispatch.before_cursor_execute:
         # What listens to the engine's statements (tests that count them, the benchmark that
         # replays them) sees these too.
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
-    raw = await connection.get_raw_connection()
-    asyncpg: Any = raw.driver_connection
-    records = await asyncpg.fetch(compiled.sql, *arguments)
+    records = await found.asyncpg.fetch(compiled.sql, *arguments)
     return [compiled.row(record) for record in records]
+
+
+@dataclass(frozen=True, slots=True)
+class _Driver:
+    """The session's connection as ``run`` uses it, looked up once per session transaction (the
+    session holds one connection from its first statement until that transaction ends)."""
+
+    transaction: object
+    dialect: Dialect
+    sync: Connection | None
+    asyncpg: Any
