@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from functools import cache
+from functools import cache, lru_cache
 
 from db.listing import Filter, Order, OrderField, Position
 
@@ -48,6 +48,13 @@ class Cursors:
     def __init__(self, secret: str, order: Order, filter: Filter) -> None:
         self._mac = hmac.new(_key(secret), fingerprint(order, filter), hashlib.sha256)
         self._timed = order.field is not OrderField.COORDINATION_NO
+
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def of(secret: str, order: Order, filter: Filter) -> "Cursors":
+        """The cursors of a query, made once per order and filter (they only read their MAC
+        state, copying it for each cursor)."""
+        return Cursors(secret, order, filter)
 
     def _sign(self, payload: bytes) -> bytes:
         mac = self._mac.copy()
