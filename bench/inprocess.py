@@ -109,6 +109,8 @@ async def run(options: argparse.Namespace) -> None:
     )
     if profiler:
         stats = pstats.Stats(profiler)
+        calls = stats.total_calls / (options.rounds * options.requests)  # type: ignore[attr-defined]
+        print(f"Python function calls per request: {calls:,.0f} (steady whatever the load)")
         stats.sort_stats("tottime").print_stats(options.profile)
         stats.sort_stats("cumulative").print_stats(options.profile)
 

@@ -94,6 +94,6 @@ def build_schema(
         schema=schema._schema,
         refusals=checks.request_refusals,
         process_errors=schema.process_errors,
-        executor_class=StrawberryCompiledExecutor if compiled else None,
+        executor_class=schema.execution_context_class,
     )
     return schema

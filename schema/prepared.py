@@ -96,7 +96,7 @@ class PreparedExecution:
     schema: GraphQLSchema
     refusals: RequestRefusals
     process_errors: Callable[[list[GraphQLError], Any], None]
-    executor_class: type[Executor[Any]] | None
+    executor_class: type[Executor[Any]]
 
     async def execute(
         self, prepared: Prepared, variables: dict[str, Any] | None, context: Context
