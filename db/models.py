@@ -88,9 +88,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect
     ) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC: a naive one (SQLite) is UTC; PostgreSQL's already are."""
+    if value.tzinfo is dt.UTC:
+        return value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:

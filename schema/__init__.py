@@ -25,6 +25,7 @@ from schema.limits import QueryLimits
 from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
+from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
 
 CACHE_SIZE = 1024
@@ -47,7 +48,11 @@ Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, Atta
 class Schema(strawberry.Schema):
     """Logs errors our way (unexpected ones with their stack and request id) and, when asked to
     hide suggestions, removes every "Did you mean …" (Strawberry's own option covers only unknown
-    fields, not arguments, types or enum values)."""
+    fields, not arguments, types or enum values). ``prepared`` holds the documents validated
+    before and ``run_prepared`` runs one of them (``schema/prepared.py``)."""
+
+    prepared: PreparedDocuments
+    run_prepared: PreparedExecution
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -74,7 +79,7 @@ def build_schema(
     extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         types=[
@@ -93,3 +98,11 @@ def build_schema(
             ),
         ),
     )
+    schema.prepared = checks.prepared
+    schema.run_prepared = PreparedExecution(
+        schema=schema._schema,
+        refusals=checks.request_refusals,
+        process_errors=schema.process_errors,
+        executor_class=schema.execution_context_class,
+    )
+    return schema

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from functools import cache
+from functools import cache, lru_cache
 
 from db import certificates
 from db.listing import Filter, Order, OrderField, Position
@@ -49,6 +49,13 @@ class _Signed:
 
     def __init__(self, key: bytes, fingerprint: bytes) -> None:
         self._mac = hmac.new(key, fingerprint, hashlib.sha256)
+
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def of(secret: str, order: Order, filter: Filter) -> "Cursors":
+        """The cursors of a query, made once per order and filter (they only read their MAC
+        state, copying it for each cursor)."""
+        return Cursors(secret, order, filter)
 
     def _sign(self, payload: bytes) -> bytes:
         mac = self._mac.copy()
