@@ -6,13 +6,12 @@ A customs officer belongs to no enterprise and owns no certificate: ``certificat
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
-from strawberry.types.nodes import Selection
 
 from db import certificates, models, queries
 from db.identity import Viewer
@@ -24,7 +23,7 @@ from schema.listing import PageInfo
 from schema.messages import BAD_CURSOR, pick
 from schema.paging import DEFAULT_FIRST, check_first
 from schema.presentation import Presentation
-from schema.selections import details, mentions, requests
+from schema.selections import Selected, selected
 
 
 @strawberry.type(description="A certificate or declaration from the certificate registry.")
@@ -89,15 +88,14 @@ async def _built(
     session: AsyncSession,
     viewer: Viewer,
     rows: Sequence[models.Certificate],
-    selections: Iterable[Selection],
+    selection: Selected,
     presentation: Presentation,
 ) -> list[Certificate]:
     """The certificates, with the requests citing them read in one batch when selected."""
-    chosen = list(selections)
-    if not mentions(chosen, "coordinations"):
+    if not selection.mentions("coordinations"):
         return [Certificate.of(row) for row in rows]
     cited = await queries.citing(
-        session, viewer, [row.certificate_no for row in rows], details(chosen)
+        session, viewer, [row.certificate_no for row in rows], selection.details
     )
     return [
         Certificate.of(
@@ -125,9 +123,8 @@ class CertificateQuery:
             found = await certificates.find_owned(session, certificate_no, viewer.enterprise_uscc)
             if found is None:
                 return None
-            selections = info.selected_fields[0].selections
             presentation = info.context.presentation(viewer)
-            [built] = await _built(session, viewer, [found], selections, presentation)
+            [built] = await _built(session, viewer, [found], selected(info), presentation)
             return built
 
     @strawberry.field(
@@ -165,24 +162,24 @@ class CertificateQuery:
             raise BadUserInput(pick(BAD_CURSOR, context.language), "after")
         if uscc is None:
             return _empty()
-        selections = info.selected_fields[0].selections
+        selection = selected(info)
         async with context.reading() as session:
             found = await certificates.page(
                 session, enterprise_uscc=uscc, prefix=prefix, limit=limit, after=start
             )
             built = await _built(
-                session, viewer, found.rows, selections, context.presentation(viewer)
+                session, viewer, found.rows, selection, context.presentation(viewer)
             )
             has_previous = (
                 start is not None
-                and requests(selections, ("pageInfo", "hasPreviousPage"))
+                and selection.requests(("pageInfo", "hasPreviousPage"))
                 and await certificates.exists_before(
                     session, enterprise_uscc=uscc, prefix=prefix, before=start
                 )
             )
             total = (
                 await certificates.count(session, enterprise_uscc=uscc, prefix=prefix)
-                if requests(selections, ("totalCount",))
+                if selection.requests(("totalCount",))
                 else None
             )
             edges = [
