@@ -38,8 +38,9 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from api import graphiql, multipart
+from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
+from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
 from api.principals import Principals
 from api.refusals import Refused, content_language, error_body, language_of
@@ -74,9 +75,6 @@ from schema.refusals import (
 )
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
-JSON = "application/json"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-MULTIPART = "multipart/form-data"
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -98,32 +96,6 @@ def strawberry_refusal(status: int, reason: str, headers: dict[str, str]) -> Ref
     elif reason not in STRAWBERRY_REASONS:
         text = (BAD_REQUEST[0], reason)  # a refusal we have no words for: its own in English
     return Refused(status, text, params, headers)
-
-
-def media_type(header: str | None) -> tuple[str, dict[str, str]]:
-    """``text/plain; charset=UTF-8`` → (``text/plain``, {``charset``: ``utf-8``})."""
-    kind, *parameters = (header or "").split(";")
-    found = {}
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        found[name.strip().lower()] = value.strip().strip('"').lower()
-    return kind.strip().lower(), found
-
-
-def preferred_response_type(accept: str | None) -> str:
-    """``application/graphql-response+json`` when the client asks for it at least as strongly as
-    for ``application/json``; ``application/json`` otherwise (also for ``*/*`` and no header)."""
-    quality = {JSON: 0.0, GRAPHQL_RESPONSE_JSON: 0.0}
-    for item in (accept or "").split(","):
-        kind, parameters = media_type(item)
-        if kind in quality:
-            try:
-                quality[kind] = max(quality[kind], float(parameters.get("q", "1")))
-            except ValueError:
-                continue
-    if quality[GRAPHQL_RESPONSE_JSON] > 0 and quality[GRAPHQL_RESPONSE_JSON] >= quality[JSON]:
-        return GRAPHQL_RESPONSE_JSON
-    return JSON
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -155,6 +127,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allow_queries_via_get=settings.graphql_get,
             multipart_uploads_enabled=True,
         )
+        self.prepared = schema.prepared
+        self.run_prepared = schema.run_prepared
         self.database = database
         self.settings = settings
         self.tokens = tokens
@@ -165,7 +139,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
         except HTTPException as error:  # Strawberry's own refusals
