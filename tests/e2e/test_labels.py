@@ -140,3 +140,32 @@ async def test_labels_are_completed_by_the_compiled_plans(
         {"typeLabel": TYPE_LABELS["CCPIT_CERTIFICATE"][0], "attachments": [{"slotLabel": "其他1"}]}
     ]
     assert plan_counts(app.state.schema._schema) == (1, 0), "the page is completed by a plan"
+
+
+PICKER = """
+{
+  certificates(first: 5) {
+    nodes { kind kindLabel coordinations { ... on Coordination { typeLabel } } }
+  }
+}
+"""
+
+
+async def test_the_certificate_picker_labels_kinds_and_citing_requests(
+    api: Api, factory: Factory
+) -> None:
+    alice = await factory.enterprise_user()
+    values = valid_input("RULING_DECLARATION")
+    await api.create(alice, values)
+    await register_certificate(
+        factory.database, alice, values, kind=CertificateKind.RULING_DECLARATION
+    )
+    for language, pick in ((None, 0), ("en", 1)):
+        data = await api.data(PICKER, actor=alice, language=language)
+        assert data["certificates"]["nodes"] == [
+            {
+                "kind": "RULING_DECLARATION",
+                "kindLabel": KIND_LABELS["RULING_DECLARATION"][1 + pick],
+                "coordinations": [{"typeLabel": TYPE_LABELS["RULING_DECLARATION"][pick]}],
+            }
+        ]
