@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -37,6 +38,7 @@ from strawberry.types.execution import PreExecutionError
 from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import GRAPHIQL, observation_of
+from api.persisted import PersistedDocuments, Refusal
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -71,11 +73,18 @@ HTTP_CODES = {
 class Refused(Exception):
     """A request refused at the HTTP level, before any GraphQL ran."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 def media_type(header: str | None) -> tuple[str, dict[str, str]]:
@@ -126,6 +135,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -139,6 +149,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.principals = principals
         self.storage = storage
         self.links = links
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -159,7 +170,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
-        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(
@@ -235,6 +246,34 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await super().parse_http_body(request)
 
     async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        register = None
+        if self.persisted.applies(request_data):
+            try:
+                resolved = await self.persisted.resolve(request_data, context.language)
+            except Refusal as refusal:
+                if refusal.status != 200:
+                    raise Refused(refusal.status, refusal.message, code=refusal.code) from None
+                sub_response.status_code = 200  # also under application/graphql-response+json
+                error = GraphQLError(refusal.message, extensions={"code": refusal.code})
+                return PreExecutionError(data=None, errors=[error])
+            request_data, register = resolved.data, resolved.register
+        result = await self._execute(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if register is not None and not isinstance(result, PreExecutionError):
+            assert request_data.query is not None, "a query to register came with its text"
+            await self.persisted.register(register, request_data.query, context.now)
+        return result
+
+    async def _execute(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,

@@ -25,6 +25,7 @@ from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.reference import ReferenceQuery
+from schema.sessions import SessionMutation
 
 CACHE_SIZE = 1024
 
@@ -32,7 +33,9 @@ Query = merge_types(
     "Query",
     (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, CertificateQuery, ReferenceQuery),
 )
-Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
+)
 
 
 class Schema(strawberry.Schema):
