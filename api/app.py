@@ -110,4 +110,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.principals = principals
     app.state.storage = storage
     app.state.links = links
+    app.state.persisted = persisted
     return app

@@ -146,6 +146,10 @@ class PersistedDocuments:
             self._remember(digest, document)
         return document
 
+    def clear(self) -> None:
+        """Forget the stored documents this worker knows (they stay in the database)."""
+        self._known.clear()
+
     def _remember(self, digest: str, document: str) -> None:
         self._known[digest] = document
         self._known.move_to_end(digest)
