@@ -19,6 +19,7 @@ GraphQL-over-HTTP rules it enforces.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
 """
 
+import dataclasses
 import json
 from typing import Any
 
@@ -39,7 +40,7 @@ from strawberry.types.execution import PreExecutionError
 from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import GRAPHIQL, observation_of
-from api.persisted import PersistedDocuments, Refusal
+from api.persisted import PersistedDocuments, Refusal, document_id
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -244,7 +245,16 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             accepted = kind == JSON or (kind == MULTIPART and self.multipart_uploads_enabled)
             if not accepted or parameters.get("charset", "utf-8") != "utf-8":
                 raise Refused(415, "POST bodies must be application/json (UTF-8).")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.query is None and not data.extensions:
+            # No query, no hash: perhaps a documentId, which Strawberry does not read.
+            raw = request.query_params if request.method == "GET" else None
+            if raw is None and media_type(request.content_type)[0] == JSON:
+                raw = self.parse_json(await request.get_body())
+            extensions = document_id(raw)
+            if extensions is not None:
+                data = dataclasses.replace(data, extensions=extensions)
+        return data
 
     async def execute_single(
         self,
@@ -351,9 +361,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return response
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        # A GET with a persisted query's hash and no query text is an operation, not a visit.
-        extensions = request.query_params.get("extensions")
-        return extensions is None and super().should_render_graphql_ide(request)
+        # A GET naming a persisted document and no query text is an operation, not a visit.
+        persisted = {"extensions", "documentId"} & set(request.query_params)
+        return not persisted and super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL

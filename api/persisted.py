@@ -10,7 +10,8 @@ every worker and across restarts. Each worker keeps the documents it used in an 
 table, so a query run by hash costs a dict lookup.
 
 **Trusted documents.** ``XHSZ_TRUSTED_DOCUMENTS=FILE`` loads a manifest ``{"<hash>": "<document>"}``
-(what GraphQL Codegen's client preset and Relay write); its documents run by hash like stored ones.
+(what GraphQL Codegen's client preset and Relay write); its documents run by hash like stored ones,
+named by ``extensions.persistedQuery`` or by GraphQL over HTTP's ``documentId`` (``sha256:<hex>``).
 With ``XHSZ_TRUSTED_DOCUMENTS_ONLY=true`` any operation that is not in the manifest (by hash, or
 by the exact text of a manifest document) is refused with ``PERSISTED_QUERY_NOT_ALLOWED`` before
 it is parsed, and nothing is registered.
@@ -23,6 +24,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -45,7 +47,8 @@ class ManifestError(ValueError):
 
 
 def load_manifest(path: Path) -> dict[str, str]:
-    """``{"<hash>": "<document>"}`` from a JSON file."""
+    """``{"<hash>": "<document>"}`` from a JSON file; a ``sha256:`` prefix on the hash (as the
+    client preset writes it, after GraphQL over HTTP's document ids) is dropped."""
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -56,7 +59,20 @@ def load_manifest(path: Path) -> dict[str, str]:
         raise ManifestError(
             f"XHSZ_TRUSTED_DOCUMENTS: {path} must be a JSON object of hash → document strings"
         )
-    return manifest
+    return {_bare(key): value for key, value in manifest.items()}
+
+
+def _bare(digest: str) -> str:
+    return digest.removeprefix("sha256:")
+
+
+def document_id(raw: object) -> dict[str, object] | None:
+    """The ``extensions`` a request naming its document by ``documentId`` (GraphQL over HTTP's
+    persisted documents, ``"sha256:<hex>"``) stands for, if it does."""
+    identifier = raw.get("documentId") if isinstance(raw, Mapping) else None
+    if not isinstance(identifier, str):
+        return None
+    return {"persistedQuery": {"version": 1, "sha256Hash": identifier}}
 
 
 def sha256(document: str) -> str:
@@ -110,8 +126,9 @@ class PersistedDocuments:
         if not isinstance(extension, dict) or extension.get("version") != 1:
             raise _refusal(400, NOT_SUPPORTED, language)
         digest = extension.get("sha256Hash")
-        if not isinstance(digest, str) or not SHA256.fullmatch(digest):
+        if not isinstance(digest, str):
             raise _refusal(400, HASH_MISMATCH, language)
+        digest = _bare(digest)
         if self.trusted_only:
             document = self.trusted.get(digest)
             if document is None:
@@ -119,6 +136,8 @@ class PersistedDocuments:
             if data.query is not None and data.query != document:
                 raise _refusal(400, HASH_MISMATCH, language)
             return Resolved(replace(data, query=document))
+        if not SHA256.fullmatch(digest):
+            raise _refusal(400, HASH_MISMATCH, language)
         if data.query is not None:
             if sha256(data.query) != digest:
                 raise _refusal(400, HASH_MISMATCH, language)
