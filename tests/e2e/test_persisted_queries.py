@@ -188,3 +188,20 @@ def test_a_trusted_only_setting_without_a_manifest_refuses_to_start() -> None:
 
     with pytest.raises(SettingsError):
         Settings.from_env({"XHSZ_TRUSTED_DOCUMENTS_ONLY": "true"})
+
+
+async def test_the_client_presets_manifest_and_document_ids_are_understood(
+    make_api: MakeApi, factory: Factory, tmp_path: Path
+) -> None:
+    path = tmp_path / "persisted-documents.json"
+    path.write_text(json.dumps({f"sha256:{digest(VIEWER)}": VIEWER}))
+    trusted = await make_api(trusted_documents=path, trusted_documents_only=True)
+    alice = await factory.enterprise_user()
+    expected = {"data": {"viewer": {"username": alice.username}}}
+    for identifier in (f"sha256:{digest(VIEWER)}", digest(VIEWER)):
+        assert (await post(trusted, {"documentId": identifier}, alice)).json() == expected
+        assert (await get(trusted, {"documentId": identifier}, alice)).json() == expected
+        extension = {"persistedQuery": {"version": 1, "sha256Hash": identifier}}
+        assert (await post(trusted, {"extensions": extension}, alice)).json() == expected
+    refused = await post(trusted, {"documentId": f"sha256:{digest(ROLE)}"}, alice)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
