@@ -17,22 +17,20 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Persisted operations (automatic persisted queries, trusted documents) are resolved before
+  anything is parsed, by the view this one extends (``api.persisted_view``).
 """
 
-import dataclasses
 import json
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -40,7 +38,8 @@ from strawberry.types.execution import PreExecutionError
 from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import GRAPHIQL, observation_of
-from api.persisted import PersistedDocuments, Refusal, document_id
+from api.persisted import PersistedDocuments, Refusal
+from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -126,7 +125,7 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
     }
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedOperationsView):
     def __init__(
         self,
         schema: Schema,
@@ -159,6 +158,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except Refusal as refusal:  # a persisted operation's (api.persisted)
+            response = self.refusal(
+                request, Refused(refusal.status, refusal.message, code=refusal.code)
+            )
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
                 request, Refused(error.status_code, error.reason, self.allow(error.status_code))
@@ -245,46 +248,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             accepted = kind == JSON or (kind == MULTIPART and self.multipart_uploads_enabled)
             if not accepted or parameters.get("charset", "utf-8") != "utf-8":
                 raise Refused(415, "POST bodies must be application/json (UTF-8).")
-        data = await super().parse_http_body(request)
-        if isinstance(data, GraphQLRequestData) and data.query is None and not data.extensions:
-            # No query, no hash: perhaps a documentId, which Strawberry does not read.
-            raw = request.query_params if request.method == "GET" else None
-            if raw is None and media_type(request.content_type)[0] == JSON:
-                raw = self.parse_json(await request.get_body())
-            extensions = document_id(raw)
-            if extensions is not None:
-                data = dataclasses.replace(data, extensions=extensions)
-        return data
+        return await super().parse_http_body(request)
 
     async def execute_single(
-        self,
-        request: Request,
-        request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        register = None
-        if self.persisted.applies(request_data):
-            try:
-                resolved = await self.persisted.resolve(request_data, context.language)
-            except Refusal as refusal:
-                if refusal.status != 200:
-                    raise Refused(refusal.status, refusal.message, code=refusal.code) from None
-                sub_response.status_code = 200  # also under application/graphql-response+json
-                error = GraphQLError(refusal.message, extensions={"code": refusal.code})
-                return PreExecutionError(data=None, errors=[error])
-            request_data, register = resolved.data, resolved.register
-        result = await self._execute(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-        if register is not None and not isinstance(result, PreExecutionError):
-            assert request_data.query is not None, "a query to register came with its text"
-            await self.persisted.register(register, request_data.query, context.now)
-        return result
-
-    async def _execute(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
@@ -359,11 +325,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response.status_code = 503
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-
-    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        # A GET naming a persisted document and no query text is an operation, not a visit.
-        persisted = {"extensions", "documentId"} & set(request.query_params)
-        return not persisted and super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL
