@@ -5,9 +5,9 @@ and which has no ``query`` runs the document stored under ``H``; when there is n
 HTTP 200 with one error, ``PERSISTED_QUERY_NOT_FOUND`` (message ``PersistedQueryNotFound``, the
 protocol's fixed text that clients match), and the client sends hash and query again. A query whose
 SHA-256 is not ``H`` is refused (400, ``PERSISTED_QUERY_HASH_MISMATCH``); one that matches runs,
-and once it passed parsing, validation and the query limits it is stored (``db.persisted``), for
-every worker and across restarts. Each worker keeps the documents it used in an LRU in front of the
-table, so a query run by hash costs a dict lookup.
+and once it passed parsing, validation and the query limits, for a logged-in caller, it is stored
+(``db.persisted``) for every worker and across restarts. Each worker keeps the documents it used in
+an LRU in front of the table, so a query run by hash costs a dict lookup.
 
 **Trusted documents.** ``XHSZ_TRUSTED_DOCUMENTS=FILE`` loads a manifest ``{"<hash>": "<document>"}``
 (what GraphQL Codegen's client preset and Relay write); its documents run by hash like stored ones,

@@ -3,7 +3,8 @@
 ``PersistedOperationsView`` sits between our endpoint (``api.graphql``) and Strawberry's view: it
 turns a ``documentId`` into the persisted-query extension Strawberry does not read, replaces a hash
 by its document before anything is parsed, answers ``PERSISTED_QUERY_NOT_FOUND`` (HTTP 200, also
-under ``application/graphql-response+json``), and stores a newly registered document once it ran.
+under ``application/graphql-response+json``), and stores a newly registered document once it ran
+(for an authenticated caller).
 A request without ``extensions`` (and not in trusted-only mode) costs one attribute check here.
 """
 
@@ -75,7 +76,13 @@ class PersistedOperationsView(GraphQL[Context, None]):
             root_value=root_value,
             request_data=request_data,
         )
-        if register is not None and not isinstance(result, PreExecutionError):
+        # Only a logged-in user's documents are stored, so that no anonymous client can fill the
+        # table; an anonymous one still runs, and runs by hash once a user registered it.
+        if (
+            register is not None
+            and not isinstance(result, PreExecutionError)
+            and await context.viewer() is not None
+        ):
             assert request_data.query is not None, "a query to register came with its text"
             await self.persisted.register(register, request_data.query, context.now)
         return result
