@@ -17,6 +17,8 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Persisted operations (automatic persisted queries, trusted documents) are resolved before
+  anything is parsed, by the view this one extends (``api.persisted_view``).
 """
 
 import json
@@ -28,7 +30,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -38,6 +39,8 @@ from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
 from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
+from api.persisted import PersistedDocuments, Refusal
+from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -69,11 +72,18 @@ HTTP_CODES = {
 class Refused(Exception):
     """A request refused at the HTTP level, before any GraphQL ran."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -87,7 +97,7 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
     }
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedOperationsView):
     def __init__(
         self,
         schema: Schema,
@@ -98,6 +108,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -113,6 +124,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.principals = principals
         self.storage = storage
         self.links = links
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -120,6 +132,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except Refusal as refusal:  # a persisted operation's (api.persisted)
+            response = self.refusal(
+                request, Refused(refusal.status, refusal.message, code=refusal.code)
+            )
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
                 request, Refused(error.status_code, error.reason, self.allow(error.status_code))
@@ -133,7 +149,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
-        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(

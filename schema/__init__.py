@@ -27,6 +27,7 @@ from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
+from schema.sessions import SessionMutation
 
 CACHE_SIZE = 1024
 
@@ -42,7 +43,9 @@ Query = merge_types(
         FormQuery,
     ),
 )
-Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
+)
 
 
 class Schema(strawberry.Schema):
