@@ -19,6 +19,8 @@ GraphQL-over-HTTP rules it enforces.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
 - Every message is in the client's language (``Accept-Language``; Chinese by default), and every
   response says which in ``Content-Language``; codes are the same in every language.
+- Persisted operations (automatic persisted queries, trusted documents) are resolved before
+  anything is parsed, by the view this one extends (``api.persisted_view``).
 """
 
 import json
@@ -32,7 +34,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -42,6 +43,8 @@ from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
 from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
+from api.persisted import PersistedDocuments, Refusal
+from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.refusals import Refused, content_language, error_body, language_of
 from api.security import GRAPHIQL_POLICY, request_id
@@ -109,7 +112,7 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
     }
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedOperationsView):
     def __init__(
         self,
         schema: Schema,
@@ -120,6 +123,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -135,6 +139,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.principals = principals
         self.storage = storage
         self.links = links
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -142,6 +147,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except Refusal as refusal:  # a persisted operation's (api.persisted), already localized
+            message = (refusal.message, refusal.message)
+            response = self.refusal(request, Refused(refusal.status, message, code=refusal.code))
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
                 request,
@@ -156,7 +164,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
-        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
         language = language_of(request.headers)
         body = error_body(refused.message(language), code)

@@ -28,12 +28,14 @@ class Refused(Exception):
         text: Text,
         params: Mapping[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(text[1])
         self.status = status
         self.text = text
         self.params = dict(params or {})
         self.headers = headers or {}
+        self.code = code  # else the HTTP status's
 
     def message(self, language: Language) -> str:
         return write(self.text, language, self.params)

@@ -31,6 +31,7 @@ from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
+from schema.sessions import SessionMutation
 
 CACHE_SIZE = 1024
 
@@ -46,7 +47,9 @@ Query = merge_types(
         FormQuery,
     ),
 )
-Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
+)
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "查询: what may be read; every field needs a bearer token (UNAUTHENTICATED otherwise)."
 )

@@ -21,7 +21,7 @@ from api.downloads import DownloadLinks
 from api.observability import Observation, observation_of
 from api.principals import Principals
 from api.storage import LocalStorage
-from api.tokens import Tokens
+from api.tokens import TokenClaims, Tokens
 from db import identity
 from db.clock import utcnow
 from db.database import Database
@@ -72,6 +72,7 @@ class Context:
     _viewer: Viewer | None = None
     _viewer_loaded: bool = False
     _token_version: int = 0
+    _claims: TokenClaims | None = None
 
     def presentation(self, viewer: Viewer) -> Presentation:
         return Presentation(
@@ -83,6 +84,16 @@ class Context:
                 token_version=self._token_version,
                 now=self.now,
             ),
+            preview_url=self._preview_url,
+        )
+
+    def _preview_url(self, attachment_id: int) -> str:
+        # A bound method rather than another partial: nothing is built unless previewUrl is
+        # selected (a partial per request cost ~0.5 µs, a tenth of a percent of a list page).
+        viewer = self._viewer
+        assert viewer is not None, "only an authenticated viewer's objects have links"
+        return self.links.preview_url(
+            attachment_id, user_id=viewer.user_id, token_version=self._token_version, now=self.now
         )
 
     @property
@@ -120,21 +131,31 @@ class Context:
                 claims = self.principals.claims(self.tokens, token) if token else None
                 if claims is not None:
                     self._token_version = claims.token_version
-                    self._viewer = await self._load_viewer(claims.user_id, claims.token_version)
+                    self._claims = claims
+                    self._viewer = await self._load_viewer(claims)
                 self._viewer_loaded = True
                 if self._viewer is not None:
                     self.observe_viewer(self._viewer)
         return self._viewer
 
-    async def _load_viewer(self, user_id: int, token_version: int) -> Viewer | None:
-        known, viewer = self.principals.lookup(user_id, token_version)
+    async def _load_viewer(self, claims: TokenClaims) -> Viewer | None:
+        key = (claims.user_id, claims.token_version, claims.token_id)
+        known, viewer = self.principals.lookup(key)
         if not known:
             async with self.reading() as session:
                 viewer = await identity.load_viewer(
-                    session=session, user_id=user_id, token_version=token_version
+                    session=session,
+                    user_id=claims.user_id,
+                    token_version=claims.token_version,
+                    token_id=claims.token_id,
                 )
-            self.principals.remember(user_id, token_version, viewer)
+            self.principals.remember(key, viewer)
         return viewer
+
+    async def token_claims(self) -> TokenClaims | None:
+        """What the request's token says, once the viewer it names was found valid."""
+        await self.viewer()
+        return self._claims if self._viewer is not None else None
 
     @property
     def observation(self) -> Observation:

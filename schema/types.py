@@ -6,7 +6,7 @@ union member is simply the Python class of the object. Labels are resolved only 
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, TypedDict
 
@@ -121,7 +121,7 @@ class Viewer:
 
 def _slot_label(self: "Attachment") -> str:
     # Computed only when selected.
-    return label(SLOT_LABELS[self.slot.value], self.language)
+    return label(SLOT_LABELS[self.slot.value], self.links.language)
 
 
 @strawberry.type(description="附件: a file attached to a request (附件信息).")
@@ -149,8 +149,7 @@ class Attachment(Node):
         description="上传时间: when it was uploaded (ISO 8601 with UTC offset)."
     )
     pk: strawberry.Private[int]
-    link: strawberry.Private[Callable[[int], str]]
-    language: strawberry.Private[Language]
+    links: strawberry.Private[Presentation]
 
     @strawberry.field(
         description="下载链接: a link to the file for the viewer, valid for a few minutes (5 by "
@@ -159,7 +158,15 @@ class Attachment(Node):
     )
     def download_url(self) -> str:
         # Signed only when selected: an HMAC per file is most of what building a page costs.
-        return self.link(self.pk)
+        return self.links.download_url(self.pk)
+
+    @strawberry.field(
+        description="预览链接 (preview link): like downloadUrl, but the file is served "
+        "`Content-Disposition: inline` under a sandboxing Content-Security-Policy, so that a PDF "
+        "or image opens in the browser without running anything; valid for a few minutes."
+    )
+    def preview_url(self) -> str:
+        return self.links.preview_url(self.pk)
 
 
 @strawberry.type(description="状态变更: one status change in a request's history.")
@@ -377,8 +384,7 @@ def attachment(row: AttachmentRecord, presentation: Presentation) -> Attachment:
         sha256=row.sha256,
         uploaded_at=row.created_at,
         pk=row.id,
-        link=presentation.download_url,
-        language=presentation.language,
+        links=presentation,
     )
 
 

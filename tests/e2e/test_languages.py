@@ -62,6 +62,7 @@ IDENTIFIERS = _schema_names() | {
     "operations",
     "map",
     "multipart",
+    "persistedQuery.sha256Hash",
     "GraphQL",
     "GraphiQL",
     "GraphQL-Require-Preflight",
@@ -248,6 +249,18 @@ async def _(w: World, h: dict[str, str]) -> httpx.Response:
     return await asyncio.wait_for(
         slow.client.post("/graphql", content=body(), headers=headers), timeout=30
     )
+
+
+@case("PERSISTED_QUERY_HASH_MISMATCH")
+async def _(w: World, h: dict[str, str]) -> httpx.Response:
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    return await w.gql("{ __typename }", None, h, extensions=persisted)
+
+
+@case("PERSISTED_QUERY_NOT_SUPPORTED")
+async def _(w: World, h: dict[str, str]) -> httpx.Response:
+    persisted = {"persistedQuery": {"version": 2, "sha256Hash": "0" * 64}}
+    return await w.gql("{ __typename }", None, h, extensions=persisted)
 
 
 @case("404 no such route")
