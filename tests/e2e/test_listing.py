@@ -331,6 +331,26 @@ async def test_submitted_to_uses_the_china_standard_time_day(
     ) == numbers([evening, morning])
 
 
+async def test_the_first_and_last_days_of_the_calendar_bound_nothing(
+    api: Api, factory: Factory, alice: Actor
+) -> None:
+    # 0001-01-01 begins, in China, before UTC's calendar does; 9999-12-31 has no day after it.
+    submitted = await store_request(
+        factory.database,
+        alice,
+        status=Status.PENDING,
+        submitted_at=dt.datetime(2026, 3, 5, 15, 30, tzinfo=dt.UTC),
+    )
+    for bounds in (
+        {"submittedFrom": "0001-01-01"},
+        {"submittedTo": "9999-12-31"},
+        {"submittedFrom": "0001-01-01", "submittedTo": "9999-12-31"},
+    ):
+        assert await listed(api, alice, filter=bounds) == numbers([submitted]), bounds
+    assert await listed(api, alice, filter={"submittedTo": "0001-01-01"}) == []
+    assert await listed(api, alice, filter={"submittedFrom": "9999-12-31"}) == []
+
+
 # --- paging ----------------------------------------------------------------------------------
 
 
