@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.database_url,
         pool_size=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout,
+        replica_url=settings.database_replica_url or None,
+        replica_max_lag=settings.replica_max_lag_seconds,
     )
     tokens = Tokens(
         secret=settings.secret_key,

@@ -42,6 +42,13 @@ USER_ERRORS = Counter(
     "xhsz_user_errors_total", "Refusals returned in mutation payloads, by ErrorCode.", ["code"]
 )
 UPLOAD_BYTES = Counter("xhsz_upload_bytes_total", "Bytes of attachments stored.")
+READS = Counter(
+    "xhsz_reads_total",
+    "Queries' reads by the server that answered (primary, replica) and why it was chosen "
+    "(no_replica, caught_up, own_write: the replica has not replayed the viewer's latest write, "
+    "degraded: it is down or lagging, failed: a read on it failed and ran again on the primary).",
+    ["target", "reason"],
+)
 POOL_IN_USE = Gauge(
     "xhsz_db_connections_in_use",
     "Database connections checked out of the pool.",

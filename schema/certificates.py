@@ -3,6 +3,7 @@
 import datetime as dt
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from db import certificates, models
@@ -44,6 +45,9 @@ class CertificateQuery:
         self, info: Info[Context, None], certificate_no: str
     ) -> Certificate | None:
         viewer = await info.context.require_viewer()
-        async with info.context.reading() as session:
+
+        async def read(session: AsyncSession) -> Certificate | None:
             found = await certificates.find_owned(session, certificate_no, viewer.enterprise_uscc)
             return Certificate.of(found) if found else None
+
+        return await info.context.query(read)
