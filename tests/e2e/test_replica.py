@@ -4,6 +4,7 @@ paused, other viewers served by the replica meanwhile, the replica stopped and s
 a lagging one left out. Which server answered is read from each server's ``xhsz_reads_total``."""
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections import Counter
@@ -22,6 +23,8 @@ from api.app import create_app
 from api.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
+from tests.e2e.test_round_trips import SAVE
+from tests.pgwire import counting_proxy
 from tests.replicas import StreamingPair, streaming_pair
 from tests.servers import free_port, uvicorn_server
 from tests.support import GET, Actor, Api, Factory, pk_of, store_request, valid_input
@@ -37,6 +40,7 @@ LIST = """query {
 
 Reads = Counter[tuple[str, str]]
 DEGRADED = ("xhsz_reads_total", {"target": "primary", "reason": "degraded"})
+CAUGHT_UP = ("xhsz_reads_total", {"target": "replica", "reason": "caught_up"})
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +312,61 @@ async def test_without_a_standby_reads_stay_on_the_primary_and_the_service_is_re
         before = REGISTRY.get_sample_value(*DEGRADED) or 0
         assert len(_ids(await api.data(LIST, actor=alice))) == 1
         assert REGISTRY.get_sample_value(*DEGRADED) == before + 1
+
+
+PAGE = """query {
+  coordinations(first: 20) {
+    edges { node { ... on Coordination { id coordinationNo attachments { id slot } } } }
+  }
+}"""
+
+
+async def test_with_a_replica_a_page_costs_the_primary_one_round_trip_and_a_save_one_more(
+    migrated: StreamingPair, tmp_path: Path
+) -> None:
+    """Counted at the wire: the viewer's write position on the primary, the page and its
+    attachments on the replica; a save's seven round trips, then its write position kept."""
+    pair = migrated
+    async with (
+        counting_proxy(port=pair.primary.port) as to_primary,
+        counting_proxy(port=pair.replica.port) as to_replica,
+    ):
+        settings = _settings(pair, tmp_path)
+        settings = dataclasses.replace(
+            settings,
+            database_url=make_url(pair.primary.url).set(port=to_primary.port).render_as_string(),
+            database_replica_url=make_url(pair.replica.url)
+            .set(port=to_replica.port)
+            .render_as_string(),
+        )
+        async with _served(settings) as factory:
+            erin = await factory.enterprise_user()
+            variables = {"input": valid_input("CUSTOMS_CERTIFICATE")}
+            await factory.api.data(SAVE, variables, actor=erin)
+            await pair.caught_up()
+            replica = factory.database.replica
+            assert replica is not None
+
+            async def served_by_the_replica() -> bool:
+                before = REGISTRY.get_sample_value(*CAUGHT_UP) or 0
+                await factory.api.data(PAGE, actor=erin)
+                return REGISTRY.get_sample_value(*CAUGHT_UP) == before + 1
+
+            # Warm: the statements prepared on each connection, a probe that saw the save.
+            await _until(served_by_the_replica, "reading from the replica")
+            replica.interval = 3600.0  # no probe from here on, to count requests alone
+
+            async def trips(query: str, values: dict[str, Any] | None = None) -> tuple[int, int]:
+                primary, standby = to_primary.counts.round_trips, to_replica.counts.round_trips
+                await factory.api.data(query, values, actor=erin)
+                return (
+                    to_primary.counts.round_trips - primary,
+                    to_replica.counts.round_trips - standby,
+                )
+
+            assert [await trips(PAGE) for _ in range(3)] == [(1, 2)] * 3
+            assert [await trips(SAVE, variables) for _ in range(2)][-1] == (8, 0)
+            # Her save is newer than the replay position last probed: the primary reads, after
+            # the position (the first page prepares its statements on that connection).
+            await trips(PAGE)
+            assert [await trips(PAGE) for _ in range(2)] == [(3, 0)] * 2
