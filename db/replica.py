@@ -172,7 +172,7 @@ class Replica:
                 async with self.engine.connect() as connection:
                     replayed, server = (await connection.execute(_REPLAYED)).one()
         except Exception as error:  # whatever it is, the replica cannot be used now
-            self._set(usable=False, problem=f"unreachable ({type(error).__name__})")
+            self._set(usable=False, problem=f"the probe failed ({type(error).__name__})")
             return
         finally:
             self._probed_at = self._clock()

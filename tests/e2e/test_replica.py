@@ -23,6 +23,7 @@ from api.app import create_app
 from api.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
+from db.replica import Replica
 from tests.e2e.test_round_trips import SAVE
 from tests.pgwire import counting_proxy
 from tests.replicas import StreamingPair, streaming_pair
@@ -370,3 +371,35 @@ async def test_with_a_replica_a_page_costs_the_primary_one_round_trip_and_a_save
             # the position (the first page prepares its statements on that connection).
             await trips(PAGE)
             assert [await trips(PAGE) for _ in range(2)] == [(3, 0)] * 2
+
+
+async def test_a_restarted_replica_is_not_trusted_with_what_its_predecessor_had_replayed(
+    migrated: StreamingPair, tmp_path: Path
+) -> None:
+    """A standby restarting after a crash may show an older state for a moment: the replay
+    position read before counts for nothing once a connection reaches the new server, until a
+    probe of that server."""
+    pair = migrated
+    async with _served(_settings(pair, tmp_path)) as factory:
+        replica = factory.database.replica
+        assert replica is not None
+        await replica.probe()
+        assert replica.usable
+        assert replica.replayed > 0
+        known = replica.replayed
+
+        await asyncio.to_thread(pair.replica.stop)
+        await asyncio.to_thread(pair.replica.start)
+        await replica.engine.dispose()  # the pool's connections were to the server stopped
+        async with replica.engine.connect():
+            assert replica.replayed == 0, "a new server: nothing replayed is known of it"
+        await _until(_probed_usable(replica), "probing the restarted replica")
+        assert replica.replayed >= known
+
+
+def _probed_usable(replica: Replica) -> Callable[[], Awaitable[bool]]:
+    async def probed() -> bool:
+        await replica.probe()
+        return bool(replica.usable)
+
+    return probed
