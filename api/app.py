@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     downloads = Downloads(database=database, storage=storage, links=links)
     metrics.watch_pool(database)
+    metrics.watch_replica(database)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -131,6 +131,8 @@ class Replica:
         self._probing: asyncio.Task[None] | None = None
         self._server: object = None
         """When the replica's server last seen started: another start is a restart."""
+        self.observers: list[Callable[[Replica], None]] = []
+        """Called after each probe and failed read (the metrics' gauges)."""
 
         @event.listens_for(engine.sync_engine, "connect")
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -172,11 +174,13 @@ class Replica:
                 async with self.engine.connect() as connection:
                     replayed, server = (await connection.execute(_REPLAYED)).one()
         except Exception as error:  # whatever it is, the replica cannot be used now
+            self.lag = None
             self._set(usable=False, problem=f"the probe failed ({type(error).__name__})")
             return
         finally:
             self._probed_at = self._clock()
         if replayed is None:
+            self.lag = None
             self._set(usable=False, problem="not a standby (pg_last_wal_replay_lsn() is null)")
             return
         if server == self._server:  # else a connection has seen a newer start since
@@ -197,6 +201,7 @@ class Replica:
 
     def failed(self, error: BaseException) -> None:
         """A read on the replica failed for ``error``: leave it out until a probe succeeds."""
+        self.lag = None
         self._set(usable=False, problem=f"a read failed ({type(error).__name__})")
 
     def _set(self, *, usable: bool, problem: str) -> None:
@@ -208,6 +213,8 @@ class Replica:
                 logger.warning("replica left out: %s; reading from the primary", problem)
         self.usable = usable
         self.problem = problem
+        for observer in self.observers:
+            observer(self)
 
     async def dispose(self) -> None:
         if self._probing is not None:

@@ -5,6 +5,7 @@ a lagging one left out. Which server answered is read from each server's ``xhsz_
 
 import asyncio
 import dataclasses
+import math
 import secrets
 import time
 from collections import Counter
@@ -102,6 +103,16 @@ async def _reads(http: httpx.AsyncClient, server: str) -> Reads:
             if sample.name == "xhsz_reads_total":
                 found[sample.labels["target"], sample.labels["reason"]] = int(sample.value)
     return found
+
+
+async def _gauge(http: httpx.AsyncClient, server: str, name: str) -> float:
+    text = (await http.get(f"{server}/metrics")).text
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    )
 
 
 async def _counted(
@@ -250,8 +261,13 @@ async def test_reads_move_to_the_primary_while_the_replica_is_down_and_back_when
                     await _until(lambda: readyz("ok"), "ready with the replica")
                     await _until(lambda: reads_grow("replica"), "reading from the replica")
 
+                    assert await _gauge(http, server, "xhsz_replica_in_use") == 1
+                    assert 0 <= await _gauge(http, server, "xhsz_replica_lag_seconds") < 600
+
                     await asyncio.to_thread(pair.replica.stop)
                     await _until(lambda: readyz("degraded"), "reporting the replica degraded")
+                    assert await _gauge(http, server, "xhsz_replica_in_use") == 0
+                    assert math.isnan(await _gauge(http, server, "xhsz_replica_lag_seconds"))
                     before = await _reads(http, server)
                     await _until(lambda: reads_grow("primary"), "reading from the primary")
                     during = await _reads(http, server)
@@ -259,6 +275,7 @@ async def test_reads_move_to_the_primary_while_the_replica_is_down_and_back_when
 
                     await asyncio.to_thread(pair.replica.start)
                     await _until(lambda: readyz("ok"), "ready with the replica again")
+                    assert await _gauge(http, server, "xhsz_replica_in_use") == 1
                     await _until(lambda: reads_grow("replica"), "reading from the replica again")
                 finally:
                     running = False
