@@ -6,23 +6,31 @@ own cluster is never touched. Tests that need them skip, saying why, where the b
 are missing."""
 
 import asyncio
+import secrets
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CalledProcessError
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from api.app import create_app
+from api.settings import Settings
 from tests.servers import ThrowawayPostgres, missing_postgres_binaries
+from tests.support import Api, Factory
 
 CATCH_UP_SECONDS = 60.0
 """How long a test waits for the replica to replay what the primary wrote (a loaded machine)."""
+
+WAIT_SECONDS = 60.0
+"""Bound on every wait for the app to change its mind (it probes at most once a second)."""
 
 
 @dataclass
@@ -92,3 +100,46 @@ def streaming_pair() -> Iterator[StreamingPair]:
         finally:
             with suppress(CalledProcessError):
                 primary.stop()
+
+
+def replica_settings(pair: StreamingPair, storage: Path, *, max_lag: int = 600) -> Settings:
+    """The app on ``pair``: the primary, and queries from the replica."""
+    return Settings(
+        database_url=pair.primary.url,
+        database_replica_url=pair.replica.url,
+        replica_max_lag_seconds=max_lag,
+        storage_dir=storage,
+        secret_key=secrets.token_urlsafe(48),
+        database_pool_size=3,
+    )
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as a server process reads them."""
+    return {
+        "XHSZ_DATABASE_URL": settings.database_url,
+        "XHSZ_DATABASE_REPLICA_URL": settings.database_replica_url,
+        "XHSZ_REPLICA_MAX_LAG_SECONDS": str(settings.replica_max_lag_seconds),
+        "XHSZ_SECRET_KEY": settings.secret_key,
+        "XHSZ_STORAGE_DIR": str(settings.storage_dir),
+    }
+
+
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[Factory]:
+    """The app in this process (for making users and requests, and for ASGI requests)."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client,
+    ):
+        yield Factory(app, Api(client))
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait, a bounded time, for ``condition`` to hold."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} within {WAIT_SECONDS} s")
+        await asyncio.sleep(0.2)
