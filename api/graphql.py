@@ -17,6 +17,8 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Persisted operations (automatic persisted queries, trusted documents) are resolved before
+  anything is parsed, by the view this one extends (``api.persisted_view``).
 """
 
 import json
@@ -28,15 +30,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from api import graphiql, multipart
+from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
+from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
+from api.persisted import PersistedDocuments, Refusal
+from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
@@ -56,9 +60,6 @@ from schema.errors import (
 from schema.messages import Language
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
-JSON = "application/json"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-MULTIPART = "multipart/form-data"
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -71,37 +72,18 @@ HTTP_CODES = {
 class Refused(Exception):
     """A request refused at the HTTP level, before any GraphQL ran."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
-
-
-def media_type(header: str | None) -> tuple[str, dict[str, str]]:
-    """``text/plain; charset=UTF-8`` → (``text/plain``, {``charset``: ``utf-8``})."""
-    kind, *parameters = (header or "").split(";")
-    found = {}
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        found[name.strip().lower()] = value.strip().strip('"').lower()
-    return kind.strip().lower(), found
-
-
-def preferred_response_type(accept: str | None) -> str:
-    """``application/graphql-response+json`` when the client asks for it at least as strongly as
-    for ``application/json``; ``application/json`` otherwise (also for ``*/*`` and no header)."""
-    quality = {JSON: 0.0, GRAPHQL_RESPONSE_JSON: 0.0}
-    for item in (accept or "").split(","):
-        kind, parameters = media_type(item)
-        if kind in quality:
-            try:
-                quality[kind] = max(quality[kind], float(parameters.get("q", "1")))
-            except ValueError:
-                continue
-    if quality[GRAPHQL_RESPONSE_JSON] > 0 and quality[GRAPHQL_RESPONSE_JSON] >= quality[JSON]:
-        return GRAPHQL_RESPONSE_JSON
-    return JSON
+        self.code = code
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -115,7 +97,7 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
     }
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedOperationsView):
     def __init__(
         self,
         schema: Schema,
@@ -126,6 +108,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -133,19 +116,26 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             allow_queries_via_get=settings.graphql_get,
             multipart_uploads_enabled=True,
         )
+        self.prepared = schema.prepared
+        self.run_prepared = schema.run_prepared
         self.database = database
         self.settings = settings
         self.tokens = tokens
         self.principals = principals
         self.storage = storage
         self.links = links
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except Refusal as refusal:  # a persisted operation's (api.persisted)
+            response = self.refusal(
+                request, Refused(refusal.status, refusal.message, code=refusal.code)
+            )
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
                 request, Refused(error.status_code, error.reason, self.allow(error.status_code))
@@ -159,7 +149,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
-        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(

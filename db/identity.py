@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db import validation
 from db.errors import DomainError, ErrorCode, Problem
-from db.models import Enterprise, LoginFailure, User
+from db.models import Enterprise, LoginFailure, RevokedToken, User
 from db.status import Role
 
 USERNAME_MAX = 64
@@ -159,17 +159,22 @@ async def find_login(*, session: AsyncSession, username: str) -> LoginSuccess | 
     return LoginSuccess(viewer=_viewer(user, enterprise), token_version=user.token_version)
 
 
-async def load_viewer(*, session: AsyncSession, user_id: int, token_version: int) -> Viewer | None:
-    """The viewer a token names, if the user is still active and the token not revoked.
+async def load_viewer(
+    *, session: AsyncSession, user_id: int, token_version: int, token_id: str | None = None
+) -> Viewer | None:
+    """The viewer a token names, if the user is still active and the token not revoked (neither
+    all of the user's tokens, by their version, nor, given its ``token_id``, this one by logout).
 
     Every request runs this, so it reads plain columns rather than ORM objects."""
-    row = (
-        await session.execute(
-            select(User.username, User.role, Enterprise.id, Enterprise.uscc, Enterprise.name)
-            .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
-            .where(User.id == user_id, User.is_active, User.token_version == token_version)
-        )
-    ).first()
+    statement = (
+        select(User.username, User.role, Enterprise.id, Enterprise.uscc, Enterprise.name)
+        .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
+        .where(User.id == user_id, User.is_active, User.token_version == token_version)
+    )
+    if token_id is not None:
+        revoked = select(RevokedToken.jti).where(RevokedToken.jti == token_id)
+        statement = statement.where(~revoked.exists())
+    row = (await session.execute(statement)).first()
     if row is None:
         return None
     username, role, enterprise_id, uscc, name = row

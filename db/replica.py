@@ -29,8 +29,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any, TypeVar
 
 from asyncpg import exceptions as pg
 from sqlalchemy import bindparam, event, select, text
@@ -40,6 +41,8 @@ from sqlalchemy.util import await_only
 
 from db.driver import run
 from db.models import WritePosition
+
+T = TypeVar("T")
 
 PROBE_INTERVAL_SECONDS = 1.0
 PROBE_TIMEOUT_SECONDS = 5.0
@@ -66,6 +69,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
     pg.PostgresConnectionError,  # the connection went away mid-statement
     pg.InterfaceError,  # a closed connection used
+    pg.InternalClientError,  # a connection left mid-operation (an interrupted statement)
     pg.OperatorInterventionError,  # shutting down, starting up, terminated
     pg.InsufficientResourcesError,  # too many clients
     pg.SerializationError,  # a standby cancels a read that conflicts with recovery
@@ -172,7 +176,11 @@ class Replica:
                     flushed = (await connection.execute(_FLUSHED)).scalar_one()
                 self._sample(flushed, started)
                 async with self.engine.connect() as connection:
-                    replayed, server = (await connection.execute(_REPLAYED)).one()
+                    try:
+                        replayed, server = (await connection.execute(_REPLAYED)).one()
+                    except BaseException:  # a timeout too: leave no half-used connection
+                        await connection.invalidate()
+                        raise
         except Exception as error:  # whatever it is, the replica cannot be used now
             self.lag = None
             self._set(usable=False, problem=f"the probe failed ({type(error).__name__})")
@@ -198,6 +206,21 @@ class Replica:
         # Enough to measure up to the limit; the oldest is kept, as the lag is its age.
         while len(self._samples) > self.max_lag / self.interval + 3:
             del self._samples[1]
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``work`` on a replica session. If it fails for a connection reason (or is cancelled),
+        its connection is discarded rather than pooled again: the list's statements run straight
+        on the driver (``db/driver.py``), so SQLAlchemy does not see their failures, and a
+        connection interrupted mid-statement must not serve the next read."""
+        async with self.reader() as session:
+            connection = await session.connection()  # the checkout work would make anyway
+            try:
+                return await work(session)
+            except BaseException as error:
+                if unavailable(error) or not isinstance(error, Exception):
+                    with suppress(Exception):
+                        await connection.invalidate()
+                raise
 
     def failed(self, error: BaseException) -> None:
         """A read on the replica failed for ``error``: leave it out until a probe succeeds."""

@@ -68,6 +68,14 @@ class CoordinationQuery:
         return await info.context.query(read)
 
 
+SAVE_ROLE = role_for(Action.EDIT)
+
+
+def save_target(input: SaveCoordinationInput) -> int | None:
+    """The request a save replaces (None: it creates one)."""
+    return coordination_pk(input.id) if input.id is not None else None
+
+
 Service = Callable[..., Awaitable[int]]
 
 
@@ -108,7 +116,7 @@ class CoordinationMutation:
                 session=session,
                 viewer=viewer,
                 form=input.form(),
-                coordination_id=coordination_pk(input.id) if input.id is not None else None,
+                coordination_id=save_target(input),
                 expected_version=input.expected_version,
                 now=info.context.now,
             )
@@ -117,7 +125,7 @@ class CoordinationMutation:
             info,
             payload=SaveCoordinationPayload,
             outcome=Outcome.SAVE,
-            role=role_for(Action.EDIT),
+            role=SAVE_ROLE,
             prefix=("input",),
             change=change,
         )
