@@ -31,6 +31,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.database_url,
         pool_size=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout,
+        replica_url=settings.database_replica_url or None,
+        replica_max_lag=settings.replica_max_lag_seconds,
     )
     tokens = Tokens(
         secret=settings.secret_key,
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     downloads = Downloads(database=database, storage=storage, links=links)
     metrics.watch_pool(database)
+    metrics.watch_replica(database)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -1,4 +1,7 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (it can serve: database and storage)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (it can serve: database and storage).
+
+With a replica, ``/readyz`` also says whether reads may use it (``"replica": "ok"``) or go to the
+primary (``"degraded"``: down, not a standby, or lagging): the service is ready either way."""
 
 import asyncio
 import os
@@ -50,4 +53,8 @@ async def readyz(request: Request) -> Response:
         "status": "ready" if ready else "unavailable",
         **{k: "ok" if v else "failing" for k, v in checks.items()},
     }
+    replica = request.app.state.database.replica
+    if replica is not None:
+        await replica.refresh(wait=True)
+        body["replica"] = "ok" if replica.usable else "degraded"
     return JSONResponse(body, status_code=200 if ready else 503)

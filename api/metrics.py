@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.database import Database
+from db.replica import Replica
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -42,6 +43,25 @@ USER_ERRORS = Counter(
     "xhsz_user_errors_total", "Refusals returned in mutation payloads, by ErrorCode.", ["code"]
 )
 UPLOAD_BYTES = Counter("xhsz_upload_bytes_total", "Bytes of attachments stored.")
+READS = Counter(
+    "xhsz_reads_total",
+    "Queries' reads by the server that answered (primary, replica) and why it was chosen "
+    "(no_replica, caught_up, own_write: the replica has not replayed the viewer's latest write, "
+    "degraded: it is down or lagging, failed: a read on it failed and ran again on the primary).",
+    ["target", "reason"],
+)
+REPLICA_IN_USE = Gauge(
+    "xhsz_replica_in_use",
+    "1 while every worker reads from the replica, 0 while any leaves it out (down, not a "
+    "standby, lagging), as of each worker's last probe; 0 without a replica.",
+    multiprocess_mode="livemin",
+)
+REPLICA_LAG = Gauge(
+    "xhsz_replica_lag_seconds",
+    "How far the replica is behind the primary (the largest of the workers' last probes); "
+    "NaN while it cannot be probed.",
+    multiprocess_mode="livemax",
+)
 POOL_IN_USE = Gauge(
     "xhsz_db_connections_in_use",
     "Database connections checked out of the pool.",
@@ -60,6 +80,21 @@ def watch_pool(database: Database) -> None:
         @event.listens_for(engine.sync_engine, "checkin")
         def checked_in(*_: Any) -> None:
             POOL_IN_USE.dec()
+
+
+def watch_replica(database: Database) -> None:
+    """Keep the replica's gauges up to date after each probe and failed read."""
+    if database.replica is None:
+        return
+
+    def probed(replica: Replica) -> None:
+        REPLICA_IN_USE.set(1 if replica.usable else 0)
+        if replica.lag is None:
+            REPLICA_LAG.set(float("nan"))
+        else:
+            REPLICA_LAG.set(replica.lag)
+
+    database.replica.observers.append(probed)
 
 
 def registry() -> CollectorRegistry:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from db.attachments import FileLimits
 from db.identity import LoginLimits
 from schema.limits import QueryLimits
@@ -49,6 +52,11 @@ class Settings:
     principal_cache_seconds: float = 5.0
     """How long a worker trusts what it read of a token's user (the bound on revocation)."""
     compiled_executor: bool = True
+    database_replica_url: str = ""
+    """A PostgreSQL streaming replica that queries read from (SPEC §11); empty: none."""
+    replica_max_lag_seconds: int = 30
+    """Beyond this lag (or while it cannot be reached) the replica is left out and reads go to the
+    primary."""
     cors_origins: tuple[str, ...] = ()
     """Exact origins (``https://portal.example.gov.cn``) whose pages may call the API."""
     trusted_documents: Path | None = None
@@ -107,8 +115,9 @@ class Settings:
                 "XHSZ_MAX_QUERY_REPEATED_FIELDS", defaults.max_repeated_fields
             ),
         )
+        database_url = reader.text("XHSZ_DATABASE_URL", cls.database_url)
         return cls(
-            database_url=reader.text("XHSZ_DATABASE_URL", cls.database_url),
+            database_url=database_url,
             storage_dir=Path(reader.text("XHSZ_STORAGE_DIR", str(cls.storage_dir))),
             secret_key=secret,
             env=mode,
@@ -138,6 +147,10 @@ class Settings:
             max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
             principal_cache_seconds=reader.integer("XHSZ_PRINCIPAL_CACHE_SECONDS", 5, minimum=0),
             compiled_executor=reader.flag("XHSZ_COMPILED_EXECUTOR", True),
+            database_replica_url=replica_url(
+                reader.text("XHSZ_DATABASE_REPLICA_URL", ""), database_url
+            ),
+            replica_max_lag_seconds=reader.integer("XHSZ_REPLICA_MAX_LAG_SECONDS", 30),
             cors_origins=cors_origins(reader.text("XHSZ_CORS_ORIGINS", "")),
             trusted_documents=Path(documents) if documents else None,
             trusted_documents_only=only_trusted,
@@ -174,6 +187,22 @@ class _Reader:
         if raw in ("0", "false", "no", "off"):
             return False
         raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def replica_url(value: str, database_url: str) -> str:
+    """``XHSZ_DATABASE_REPLICA_URL``: empty, or a PostgreSQL URL beside a PostgreSQL primary."""
+    if not value:
+        return ""
+    try:
+        replica, primary = make_url(value), make_url(database_url)
+    except ArgumentError:
+        raise SettingsError("XHSZ_DATABASE_REPLICA_URL is not a database URL") from None
+    if replica.get_backend_name() != "postgresql" or primary.get_backend_name() != "postgresql":
+        raise SettingsError(
+            "XHSZ_DATABASE_REPLICA_URL needs PostgreSQL: a postgresql+asyncpg:// URL of a "
+            "streaming replica of the XHSZ_DATABASE_URL server"
+        )
+    return value
 
 
 def public_url(value: str) -> str:

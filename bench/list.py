@@ -18,7 +18,9 @@ sqlite3), plus PostgreSQL's EXPLAIN ANALYZE execution time of the page statement
 it also serves a plain Starlette + asyncpg endpoint that runs the same statements and returns the
 same rows as JSON (the "within 2x" reference). ``--profile DIR`` runs the server under
 pyinstrument for the first-page scenario; ``--postgraphile URL`` also loads a PostGraphile
-server's equivalent query. Every loop is bounded in time and count; servers listen on 127.0.0.1.
+server's equivalent query. ``--replica-url URL`` has xhsz read from a streaming replica of the
+database (SPEC §11) and prints how many reads each server answered (``xhsz_reads_total``). Every
+loop is bounded in time and count; servers listen on 127.0.0.1.
 """
 
 import argparse
@@ -300,11 +302,14 @@ def _cpu_ticks(pid: int) -> int:
 
 
 @contextmanager
-def proxy() -> Iterator[tuple[int, int]]:
-    """A round-trip counting proxy to PostgreSQL on 127.0.0.1:5432: (proxy port, control port)."""
+def proxy(url: str) -> Iterator[tuple[int, int]]:
+    """A round-trip counting proxy to the PostgreSQL server of ``url``: (proxy port, control
+    port)."""
     ready = Path(f"/tmp/xhsz-bench-proxy-{os.getpid()}")  # noqa: S108
     ready.unlink(missing_ok=True)
-    process = subprocess.Popen([sys.executable, "-m", "tests.pgwire", str(ready)], cwd=ROOT)
+    server = make_url(url)
+    where = [server.host or "127.0.0.1", str(server.port or 5432)]
+    process = subprocess.Popen([sys.executable, "-m", "tests.pgwire", str(ready), *where], cwd=ROOT)
     try:
         deadline = time.monotonic() + 30
         while not ready.exists() or not ready.read_text().endswith("\n"):
@@ -530,6 +535,11 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write pyinstrument reports here")
     parser.add_argument("--postgraphile", help="base URL of a PostGraphile server on the same data")
     parser.add_argument("--explain", action="store_true", help="print the PostgreSQL plans only")
+    parser.add_argument(
+        "--replica-url",
+        help="a streaming replica of --database-url for xhsz to read from (round trips are then "
+        "counted on the primary only)",
+    )
     options = parser.parse_args()
 
     secret = secrets.token_urlsafe(48)
@@ -551,7 +561,7 @@ def main() -> None:
         "are counted at the wire (Query and Sync messages)"
     )
     with ExitStack() as stack:
-        proxied = None if is_sqlite else stack.enter_context(proxy())
+        proxied = None if is_sqlite else stack.enter_context(proxy(options.database_url))
         control = None if proxied is None else proxied[1]
         database_url = options.database_url
         if proxied is not None:
@@ -561,6 +571,8 @@ def main() -> None:
             "XHSZ_SECRET_KEY": secret,
             "XHSZ_GRAPHIQL": "false",
         }
+        if options.replica_url:
+            environment["XHSZ_DATABASE_REPLICA_URL"] = options.replica_url
         rows = measure_xhsz(options, scenarios, headers, environment, control, is_sqlite)
         print_table(options, rows)
         first = next((s for s in scenarios if s.name == "first"), None)
@@ -617,7 +629,22 @@ def measure_xhsz(
                     floor_postgresql(options.database_url, scenario, options.repeat)
                 )
             rows.append((scenario, result, alone, floor, explain))
+        if options.replica_url:
+            print(f"reads by target (xhsz_reads_total): {reads_by_target(port)}")
     return rows
+
+
+def reads_by_target(port: int) -> str:
+    """What ``xhsz_reads_total`` counted, e.g. ``replica/caught_up 51,234, primary/own_write 3``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return ", ".join(
+        f"{sample.labels['target']}/{sample.labels['reason']} {sample.value:,.0f}"
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "xhsz_reads_total"
+    )
 
 
 def print_table(options: argparse.Namespace, rows: list[Row]) -> None:

@@ -31,19 +31,25 @@ class CertificateRecord:
 async def find_owned(
     session: AsyncSession, certificate_no: str, enterprise_uscc: str | None
 ) -> Certificate | None:
-    """The registry entry for ``certificate_no`` if it belongs to the enterprise, else None."""
+    """The registry entry for ``certificate_no`` if it belongs to the enterprise, else None.
+
+    Read once per session: a submit checks the form (which reads the registry for the agreement)
+    and then the certificate itself, in one transaction."""
     if enterprise_uscc is None:
         return None
+    number = certificate_no.strip().upper()
+    key = (find_owned, number, enterprise_uscc)
+    if key in session.info:
+        known: Certificate | None = session.info[key]
+        return known
     found = await session.execute(
         select(Certificate)
-        .where(
-            Certificate.certificate_no == certificate_no.strip().upper(),
-            Certificate.enterprise_uscc == enterprise_uscc,
-        )
+        .where(Certificate.certificate_no == number, Certificate.enterprise_uscc == enterprise_uscc)
         # One statement (a join), not two: the certificate's few declarations come with it.
         .options(joinedload(Certificate.export_declarations))
     )
-    return found.unique().scalar_one_or_none()
+    certificate = session.info[key] = found.unique().scalar_one_or_none()
+    return certificate
 
 
 @dataclass(frozen=True)

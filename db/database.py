@@ -4,7 +4,8 @@ SQLite allows one writer at a time, and a transaction that starts reading and th
 with "database is locked" instead of waiting. So on SQLite, write transactions begin with
 ``BEGIN IMMEDIATE`` on a one-connection pool (writers queue in the process and wait on the file lock
 across processes), while readers use their own pool and see a WAL snapshot. On PostgreSQL both are
-the same engine.
+the same engine; with a streaming replica (``replica_url``), queries may read from it instead
+(``db/replica.py`` decides when).
 """
 
 from pathlib import Path
@@ -14,12 +15,22 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from db.replica import Replica
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+REPLICA_CONNECT_TIMEOUT_SECONDS = 5
 
 
 class Database:
     def __init__(
-        self, url: str | URL, *, pool_size: int = 10, pool_timeout: float = 30, echo: bool = False
+        self,
+        url: str | URL,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 30,
+        echo: bool = False,
+        replica_url: str | URL | None = None,
+        replica_max_lag: float = 30,
     ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -30,28 +41,57 @@ class Database:
                 self.url, begin="BEGIN IMMEDIATE", echo=echo, pool_size=1
             )
         else:
-            self.write_engine = create_async_engine(
-                self.url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_timeout=pool_timeout,  # then a 503, not a request waiting on and on
-                echo=echo,
+            self.write_engine = _postgresql_engine(
+                self.url, echo=echo, pool_size=pool_size, pool_timeout=pool_timeout
             )
-            _replace_closed_connections(self.write_engine)
             # Reads need no transaction of their own: without BEGIN/ROLLBACK around them a list
             # page is one round trip. (The same pool: the option is set on each checkout.)
             self.engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self.replica: Replica | None = None
+        """Where queries may read (``db/replica.py``); the engines above stay the primary's, for
+        everything else: mutations, logins, who is calling, maintenance, notifications."""
+        if replica_url is not None:
+            if self.is_sqlite:
+                raise ValueError("a replica needs PostgreSQL")
+            replica_engine = _postgresql_engine(
+                make_url(replica_url),
+                echo=echo,
+                pool_size=pool_size,
+                pool_timeout=pool_timeout,
+                # A replica that does not answer is left out after this, not waited for.
+                connect_args={"timeout": REPLICA_CONNECT_TIMEOUT_SECONDS},
+                isolation_level="AUTOCOMMIT",  # reads only, without BEGIN/ROLLBACK around them
+            )
+            self.replica = Replica(replica_engine, primary=self.engine, max_lag=replica_max_lag)
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         """Each pool once (on PostgreSQL the reading engine shares the writing one's)."""
-        return (self.write_engine,) if not self.is_sqlite else (self.engine, self.write_engine)
+        own = (self.write_engine,) if not self.is_sqlite else (self.engine, self.write_engine)
+        return own if self.replica is None else (*own, self.replica.engine)
 
     async def dispose(self) -> None:
+        if self.replica is not None:
+            await self.replica.dispose()
         for engine in self.engines:
             await engine.dispose()
+
+
+def _postgresql_engine(
+    url: URL, *, echo: bool, pool_size: int, pool_timeout: float, **options: Any
+) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,  # then a 503, not a request waiting on and on
+        echo=echo,
+        **options,
+    )
+    _replace_closed_connections(engine)
+    return engine
 
 
 def _replace_closed_connections(engine: AsyncEngine) -> None:

@@ -347,3 +347,16 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WritePosition(Base):
+    """Where in PostgreSQL's write-ahead log a user's latest committed change ends (SPEC §11):
+    a replica that has replayed that far shows the user their own writes. Written only when a
+    replica is configured (``db/replica.py``)."""
+
+    __tablename__ = "write_positions"
+
+    user_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    lsn: Mapped[int] = mapped_column(BigInteger)

@@ -153,13 +153,16 @@ class CertificateQuery:
         ],
     ) -> Certificate | None:
         viewer = await info.context.require_viewer()
-        async with info.context.reading() as session:
+
+        async def read(session: AsyncSession) -> Certificate | None:
             found = await certificates.find_owned(session, certificate_no, viewer.enterprise_uscc)
             if found is None:
                 return None
             presentation = info.context.presentation(viewer)
             [built] = await _built(session, viewer, [found], selected(info), presentation)
             return built
+
+        return await info.context.query(read)
 
     @strawberry.field(
         description="证书选择 (certificate picker): your enterprise's registry certificates, "
@@ -197,7 +200,10 @@ class CertificateQuery:
         if uscc is None:
             return _empty()
         selection = selected(info)
-        async with context.reading() as session:
+
+        async def read(
+            session: AsyncSession,
+        ) -> tuple[certificates.Page, list[Certificate], bool, int | None, list[CertificateEdge]]:
             found = await certificates.page(
                 session, enterprise_uscc=uscc, prefix=prefix, limit=limit, after=start
             )
@@ -220,6 +226,9 @@ class CertificateQuery:
                 CertificateEdge(cursor=cursors.encode(certificates.position(row)), node=node)
                 for row, node in zip(found.rows, built, strict=True)
             ]
+            return found, built, has_previous, total, edges
+
+        found, built, has_previous, total, edges = await context.query(read)
         return CertificateConnection(
             edges=edges,
             nodes=built,

@@ -3,26 +3,32 @@
 Strawberry resolves sibling fields concurrently, and an ``AsyncSession`` must not be used by two
 coroutines at once. So every use of the database gets its own short session, and a per-request lock
 makes those uses take turns: a request holds at most one connection, and only while it reads.
+
+Queries read through ``query``, which a streaming replica may answer (``db/replica.py`` says
+when); everything else — who is calling, a mutation's checks and its transaction — uses the
+primary, through ``reading`` and ``transaction``.
 """
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api.downloads import DownloadLinks
+from api.metrics import READS
 from api.observability import Observation, observation_of
 from api.principals import Principals
 from api.storage import LocalStorage
 from api.tokens import TokenClaims, Tokens
-from db import identity
+from db import identity, replica
 from db.clock import utcnow
 from db.database import Database
 from db.identity import Viewer
@@ -30,10 +36,16 @@ from schema.messages import Language, Text
 from schema.presentation import Presentation
 from schema.refusals import AUTHENTICATION_REQUIRED, Refusal
 
+logger = logging.getLogger("xhsz.replica")
+
 if TYPE_CHECKING:
     # Only a type here: the settings hold the schema's query limits, so importing them at run
     # time would be circular.
     from api.settings import Settings
+
+T = TypeVar("T")
+Route = tuple[str, str]
+"""Where a request's queries read (``primary``, ``replica``) and why (``xhsz_reads_total``)."""
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -73,6 +85,7 @@ class Context:
     _viewer_loaded: bool = False
     _token_version: int = 0
     _claims: TokenClaims | None = None
+    _route: Route | None = None
 
     def presentation(self, viewer: Viewer) -> Presentation:
         return Presentation(
@@ -107,17 +120,75 @@ class Context:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; build what you return inside the block (objects are detached
-        after). Closing the session gives its connection back to the pool, which ends any read
-        transaction (a rollback on return; on PostgreSQL reads run in autocommit and have none)."""
+        """A session for reads on the primary; build what you return inside the block (objects
+        are detached after). Closing the session gives its connection back to the pool, which ends
+        any read transaction (a rollback on return; on PostgreSQL reads run in autocommit and have
+        none)."""
         async with self._lock, self.database.reader() as session:
             yield session
 
+    async def query(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``work``'s reads for a query (build what you return inside it), on the replica when it
+        may answer for this viewer, else on the primary. A read that fails on the replica for a
+        connection reason runs again on the primary, so a replica going away fails no request."""
+        async with self._lock:
+            target, reason = await self._read_route()
+            found = self.database.replica
+            if found is not None and target == "replica":
+                try:
+                    result = await found.read(work)
+                except Exception as error:
+                    if not replica.unavailable(error):
+                        raise
+                    found.failed(error)
+                    self._route = target, reason = "primary", "failed"
+                else:
+                    READS.labels(target, reason).inc()
+                    return result
+            result = await _read(self.database.reader, work)
+            READS.labels(target, reason).inc()
+            return result
+
+    async def _read_route(self) -> Route:
+        """Decided once per request: the replica if it is up, close enough, and has replayed the
+        viewer's latest write (the viewer's write position is read on the primary)."""
+        if self._route is None:
+            found = self.database.replica
+            if found is None:
+                self._route = "primary", "no_replica"
+            else:
+                await found.refresh()
+                if not found.usable:
+                    self._route = "primary", "degraded"
+                else:
+                    written = None
+                    if self._viewer is not None:
+                        async with self.database.reader() as session:
+                            written = await replica.position(session, self._viewer.user_id)
+                    own_write = not found.serves(written)
+                    self._route = (
+                        ("primary", "own_write") if own_write else ("replica", "caught_up")
+                    )
+        return self._route
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for one mutation: committed when the block ends, rolled back on error."""
-        async with self._lock, self.database.writer() as session, session.begin():
-            yield session
+        """One transaction for one mutation: committed when the block ends, rolled back on error.
+        With a replica, the viewer's write position is kept after the commit."""
+        async with self._lock:
+            async with self.database.writer() as session, session.begin():
+                yield session
+            if self.database.replica is not None and self._viewer is not None:
+                await self._record_write(self._viewer.user_id)
+
+    async def _record_write(self, user_id: int) -> None:
+        try:
+            async with self.database.reader() as session:
+                await replica.record(session, user_id)
+        except Exception:
+            # Committed already: the user gets the answer; only this write's read-your-writes is
+            # lost, for the replica's lag.
+            logger.warning("the write position of user %s was not kept", user_id, exc_info=True)
 
     def bearer_token(self) -> str | None:
         scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
@@ -172,3 +243,10 @@ class Context:
         if viewer is None:
             raise Unauthenticated()
         return viewer
+
+
+async def _read(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    async with sessions() as session:  # closing it ends any read transaction (see reading)
+        return await work(session)

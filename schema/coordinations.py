@@ -73,15 +73,19 @@ class CoordinationQuery:
         pk = ids.decode_pk(id, types.COORDINATION_TYPE_NAMES) if id is not None else None
         if id is not None and pk is None:
             return None
-        async with info.context.reading() as session:
+        details = details_below(info)
+
+        async def read(session: AsyncSession) -> types.CoordinationRequest | None:
             row = await queries.get_coordination(
                 session,
                 viewer,
                 coordination_id=pk,
                 coordination_no=coordination_no,
-                details=details_below(info),
+                details=details,
             )
             return types.coordination(row, info.context.presentation(viewer)) if row else None
+
+        return await info.context.query(read)
 
 
 SAVE_ROLE = role_for(Action.EDIT)

@@ -4,10 +4,11 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from db import listing
-from db.listing import Direction, Filter, Order, OrderField, Position
+from db.listing import Direction, Filter, Order, OrderField, Page, Position
 from db.models import CoordinationType
 from db.status import Status
 from schema import types
@@ -181,7 +182,9 @@ class ListingQuery:
         selection = selected(info)
         presentation = info.context.presentation(viewer)
 
-        async with info.context.reading() as session:
+        async def read(
+            session: AsyncSession,
+        ) -> tuple[Page, bool, int | None, list[CoordinationEdge]]:
             found = await listing.page(
                 session,
                 viewer,
@@ -219,6 +222,9 @@ class ListingQuery:
                 )
                 for row in found.rows
             ]
+            return found, outer_exists, total, edges
+
+        found, outer_exists, total, edges = await info.context.query(read)
         return CoordinationConnection(
             edges=edges,
             nodes=[edge.node for edge in edges],

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from db import queries
@@ -28,14 +29,22 @@ class NodeQuery:
             return None
         type_name, pk = decoded
         presentation = info.context.presentation(viewer)
-        async with info.context.reading() as session:
-            if type_name in types.COORDINATION_TYPE_NAMES:
+        if type_name in types.COORDINATION_TYPE_NAMES:
+            details = details_below(info)
+
+            async def coordination(session: AsyncSession) -> types.Node | None:
                 row = await queries.get_coordination(
-                    session, viewer, coordination_id=pk, details=details_below(info)
+                    session, viewer, coordination_id=pk, details=details
                 )
                 node = types.coordination(row, presentation) if row else None
                 return node if type(node).__name__ == type_name else None
-            if type_name == types.Attachment.__name__:
+
+            return await info.context.query(coordination)
+        if type_name == types.Attachment.__name__:
+
+            async def attachment(session: AsyncSession) -> types.Node | None:
                 found = await queries.get_attachment(session, viewer, pk)
                 return types.attachment(found, presentation) if found else None
+
+            return await info.context.query(attachment)
         return None

@@ -29,6 +29,7 @@ from api.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Base
+from tests.replicas import StreamingPair, streaming_pair
 from tests.servers import LOG_TAIL, forget_stopped_servers, server_logs
 from tests.support import Api, Factory
 
@@ -209,3 +210,17 @@ async def make_api(app: Starlette, settings: Settings) -> AsyncIterator[MakeApi]
 @pytest.fixture
 def factory(app: Starlette, api: Api) -> Factory:
     return Factory(app, api)
+
+
+@pytest.fixture(scope="session")
+async def streaming() -> AsyncIterator[StreamingPair]:
+    """A PostgreSQL primary and its streaming replica of the suite's own, migrated, started when
+    a test first asks (``tests/replicas.py``; skips saying why where it cannot be done)."""
+    with streaming_pair() as pair:
+        database = Database(pair.primary.url)
+        try:
+            await upgrade(database)
+        finally:
+            await database.dispose()
+        await pair.caught_up()
+        yield pair

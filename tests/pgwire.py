@@ -164,10 +164,10 @@ async def counting_proxy(host: str = "127.0.0.1", port: int = 5432) -> AsyncIter
         await proxy.stop()
 
 
-async def _serve_forever(ready: str) -> None:
-    """Run a proxy and a control port that answers ``round_trips connections`` to any connection;
-    write ``proxy_port control_port`` to the file ``ready``."""
-    proxy = CountingProxy()
+async def _serve_forever(ready: str, host: str = "127.0.0.1", port: int = 5432) -> None:
+    """Run a proxy to ``host:port`` and a control port that answers ``round_trips connections``
+    to any connection; write ``proxy_port control_port`` to the file ``ready``."""
+    proxy = CountingProxy(host, port)
     await proxy.start()
 
     async def control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -193,4 +193,5 @@ def read_counts(control_port: int) -> tuple[int, int]:
 if __name__ == "__main__":
     import sys
 
-    asyncio.run(_serve_forever(sys.argv[1]))
+    # python -m tests.pgwire READY_FILE [HOST PORT]
+    asyncio.run(_serve_forever(sys.argv[1], *sys.argv[2:3], *map(int, sys.argv[3:4])))

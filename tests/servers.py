@@ -197,19 +197,47 @@ def _wait_until_healthy(
 PG_BIN = Path("/usr/lib/postgresql")
 
 
+PG_PROGRAMS = ("initdb", "pg_ctl", "pg_basebackup")
+
+
+def missing_postgres_binaries() -> str | None:
+    """Why a cluster of our own cannot be started here (None: it can)."""
+    versions = sorted(PG_BIN.glob("*/bin/pg_ctl"))
+    if os.geteuid() != 0:
+        return "needs root, to run PostgreSQL's programs as the postgres system user"
+    if not versions:
+        return f"needs Debian's PostgreSQL server binaries ({PG_BIN}/*/bin)"
+    missing = [name for name in PG_PROGRAMS if not (versions[-1].parent / name).exists()]
+    if missing:
+        return f"needs PostgreSQL's {', '.join(missing)} in {versions[-1].parent}"
+    try:
+        _postgres_ids()
+    except KeyError:
+        return "needs the postgres system user"
+    return None
+
+
 class ThrowawayPostgres:
     """A PostgreSQL cluster of our own (initdb in a temporary folder) that a test may stop and
-    start without disturbing the shared server."""
+    start without disturbing the shared server; with ``standby_of``, a streaming replica of that
+    cluster instead (``pg_basebackup -R``: hot standby, replaying what the primary streams)."""
 
-    def __init__(self, folder: Path) -> None:
-        versions = sorted(PG_BIN.glob("*/bin/pg_ctl"))
-        if not versions or os.geteuid() != 0:
-            raise RuntimeError("needs root and Debian's PostgreSQL binaries")
-        self.bin = versions[-1].parent
+    def __init__(self, folder: Path, *, standby_of: "ThrowawayPostgres | None" = None) -> None:
+        missing = missing_postgres_binaries()
+        if missing is not None:
+            raise RuntimeError(missing)
+        self.bin = sorted(PG_BIN.glob("*/bin/pg_ctl"))[-1].parent
         self.folder = folder
         self.port = free_port()
         os.chown(folder, *_postgres_ids())
-        self._as_postgres("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "postgres")
+        data = str(folder / "data")
+        if standby_of is None:
+            self._as_postgres("initdb", "-D", data, "-A", "trust", "-U", "postgres")
+        else:
+            self._as_postgres(
+                "pg_basebackup", "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres",
+                "-D", data, "-R", "-X", "stream", "-c", "fast",
+            )  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -233,6 +261,7 @@ class ThrowawayPostgres:
 
 
 def _postgres_ids() -> tuple[int, int]:
+    """The postgres system user's uid and gid (KeyError: no such user)."""
     entry = pwd.getpwnam("postgres")
     return entry.pw_uid, entry.pw_gid
 

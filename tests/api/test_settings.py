@@ -39,6 +39,8 @@ def test_defaults_are_the_embedded_development_setup() -> None:
     assert settings.graphql_get
     assert settings.database_pool_timeout == 30
     assert settings.compiled_executor
+    assert settings.database_replica_url == "", "no replica"
+    assert settings.replica_max_lag_seconds == 30
 
 
 def test_query_limits_batching_get_and_executor_are_read_from_the_environment() -> None:
@@ -87,9 +89,13 @@ def test_every_setting_is_read_from_the_environment() -> None:
             "XHSZ_LOGIN_LOCKOUT_SECONDS": "30",
             "XHSZ_GRAPHIQL": "true",
             "XHSZ_DATABASE_POOL_TIMEOUT_SECONDS": "3",
+            "XHSZ_DATABASE_REPLICA_URL": "postgresql+asyncpg://postgres@replica/xhsz",
+            "XHSZ_REPLICA_MAX_LAG_SECONDS": "5",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://postgres@db/xhsz"
+    assert settings.database_replica_url == "postgresql+asyncpg://postgres@replica/xhsz"
+    assert settings.replica_max_lag_seconds == 5
     assert settings.database_pool_timeout == 3
     assert settings.storage_dir == Path("/srv/files")
     assert settings.is_production
@@ -117,6 +123,27 @@ def test_every_setting_is_read_from_the_environment() -> None:
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_QUERY_DEPTH": "0"}, "positive"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_REQUEST_BODY_TIMEOUT_SECONDS": "0"}, "positive"),
         ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_MAX_BATCH_OPERATIONS": "-1"}, "at least 0"),
+        (  # a replica of an SQLite file is not a thing
+            {"XHSZ_SECRET_KEY": SECRET, "XHSZ_DATABASE_REPLICA_URL": "postgresql+asyncpg://r/x"},
+            "needs PostgreSQL",
+        ),
+        (
+            {
+                "XHSZ_SECRET_KEY": SECRET,
+                "XHSZ_DATABASE_URL": "postgresql+asyncpg://db/x",
+                "XHSZ_DATABASE_REPLICA_URL": "sqlite+aiosqlite:///copy.db",
+            },
+            "needs PostgreSQL",
+        ),
+        (
+            {
+                "XHSZ_SECRET_KEY": SECRET,
+                "XHSZ_DATABASE_URL": "postgresql+asyncpg://db/x",
+                "XHSZ_DATABASE_REPLICA_URL": "not a url",
+            },
+            "not a database URL",
+        ),
+        ({"XHSZ_SECRET_KEY": SECRET, "XHSZ_REPLICA_MAX_LAG_SECONDS": "0"}, "positive"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(environ: dict[str, str], message: str) -> None:

@@ -12,7 +12,16 @@ from api.settings import Settings
 from db.status import Status
 from tests.conftest import MakeApi
 from tests.pgwire import CountingProxy, counting_proxy
-from tests.support import Actor, Api, Factory, store_request, valid_input
+from tests.support import (
+    Actor,
+    Api,
+    Factory,
+    attach,
+    export_declaration_no,
+    register_certificate,
+    store_request,
+    valid_input,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -88,3 +97,40 @@ async def test_a_save_is_at_most_seven_round_trips(
     # BEGIN, the certificate, the day's counter, the request, its history, the request read
     # back, COMMIT.
     assert trips == [7, 7, 7]
+
+
+SUBMIT = """mutation($id: ID!) {
+  submitCoordination(id: $id) {
+    coordination { ... on Coordination { id status version } }
+    errors { code }
+  }
+}"""
+RECEIPT = """mutation($input: RecordCustomsReceiptInput!) {
+  recordCustomsReceipt(input: $input) {
+    coordination { ... on Coordination { id status version } }
+    errors { code }
+  }
+}"""
+
+
+async def test_a_submit_and_a_customs_receipt_are_at_most_eight_round_trips_each(
+    proxied_api: Api, proxy: CountingProxy, factory: Factory, alice: Actor
+) -> None:
+    customs = await factory.customs_user()
+    submitted = []
+    for index in range(4):  # the first of each warms the connection's prepared statements
+        values = valid_input(
+            "CUSTOMS_CERTIFICATE", exportDeclarationNo=export_declaration_no(index)
+        )
+        await register_certificate(factory.database, alice, values)
+        saved = await proxied_api.create(alice, values)
+        await attach(factory.database, saved["id"])
+        trips = await _round_trips(proxy, proxied_api, SUBMIT, alice, {"id": saved["id"]})
+        submitted.append((saved, trips))
+    receipts = []
+    for saved, _ in submitted:
+        number = (await proxied_api.get(alice, id=saved["id"]))["coordinationNo"]
+        variables = {"input": {"coordinationNo": number, "outcome": "ACCEPTED"}}
+        receipts.append(await _round_trips(proxy, proxied_api, RECEIPT, customs, variables))
+    assert all(trips <= 8 for _, trips in submitted[1:]), [trips for _, trips in submitted]
+    assert all(trips <= 8 for trips in receipts[1:]), receipts
