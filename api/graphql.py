@@ -17,8 +17,11 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- A WebSocket on the same path speaks ``graphql-transport-ws`` (``api.transport``), for
+  subscriptions only; a handshake from a page on another origin is refused (403).
 """
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -31,6 +34,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -41,7 +45,9 @@ from api.principals import Principals
 from api.security import GRAPHIQL_POLICY, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
+from api.subscriptions import Hub
 from api.tokens import Tokens
+from api.transport import TextFrames, TransportHandler
 from db.database import Database
 from schema import Schema
 from schema.context import Context
@@ -116,6 +122,9 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportHandler
+    websocket_adapter_class = TextFrames
+
     def __init__(
         self,
         schema: Schema,
@@ -126,13 +135,18 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        hub: Hub,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=settings.graphql_get,
             multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=hub.limits.init_timeout_seconds),
+            max_subscriptions_per_connection=None,  # api.transport counts them itself
         )
+        self.hub = hub
         self.database = database
         self.settings = settings
         self.tokens = tokens
@@ -141,6 +155,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.links = links
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.run(WebSocket(scope, receive=receive, send=send))
+            return
         request = Request(scope, receive)
         try:
             response = await self.run(request)
@@ -211,7 +228,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
-        assert isinstance(request, Request), "no subscriptions: websockets never get here"
         return Context(
             request=request,
             response=response,
@@ -222,6 +238,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             storage=self.storage,
             links=self.links,
             language=Language.from_accept_language(request.headers.get("accept-language")),
+            hub=self.hub,
         )
 
     async def parse_http_body(

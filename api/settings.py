@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from api.subscriptions import SubscriptionLimits
 from db.attachments import FileLimits
 from db.identity import LoginLimits
 from schema.limits import QueryLimits
@@ -49,6 +50,7 @@ class Settings:
     principal_cache_seconds: float = 5.0
     """How long a worker trusts what it read of a token's user (the bound on revocation)."""
     compiled_executor: bool = True
+    subscription_limits: SubscriptionLimits = field(default_factory=SubscriptionLimits)
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +128,15 @@ class Settings:
             max_batch_operations=reader.integer("XHSZ_MAX_BATCH_OPERATIONS", 0, minimum=0),
             principal_cache_seconds=reader.integer("XHSZ_PRINCIPAL_CACHE_SECONDS", 5, minimum=0),
             compiled_executor=reader.flag("XHSZ_COMPILED_EXECUTOR", True),
+            subscription_limits=SubscriptionLimits(
+                subscriptions_per_connection=reader.integer(
+                    "XHSZ_SUBSCRIPTIONS_PER_CONNECTION", 10
+                ),
+                connections_per_user=reader.integer("XHSZ_SUBSCRIPTION_CONNECTIONS_PER_USER", 5),
+                queue_size=reader.integer("XHSZ_SUBSCRIPTION_QUEUE_SIZE", 256),
+                ping_seconds=reader.integer("XHSZ_SUBSCRIPTION_PING_SECONDS", 15),
+                recheck_seconds=reader.integer("XHSZ_SUBSCRIPTION_RECHECK_SECONDS", 2),
+            ),
         )
 
 

@@ -5,15 +5,21 @@
 2. ``guarded_update``: an ``UPDATE`` whose ``WHERE`` repeats what was checked (status, and the
    version), so a concurrent change in between makes it touch no row: ``VERSION_CONFLICT``, and
    the transaction rolls back. Every successful change increments ``version``.
+3. ``announce``: the change's event, delivered to subscribers once the transaction commits.
 """
+
+import datetime as dt
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import events
 from db.errors import DomainError, ErrorCode
+from db.events import Event, EventKind
 from db.identity import Viewer
 from db.models import Coordination
 from db.queries import visible_to
+from db.status import Status
 
 
 async def load_for_change(
@@ -38,17 +44,34 @@ def check_version(row: Coordination, expected_version: int | None) -> None:
 
 async def guarded_update(
     session: AsyncSession, row: Coordination, values: dict[str, object], *, version: int | None
-) -> None:
+) -> int:
     """Write ``values`` if the request still has the status we read and, unless ``version`` is
-    None (changes that commute, such as files in different slots), that version."""
+    None (changes that commute, such as files in different slots), that version; returns the
+    version the change produced."""
     guards = [Coordination.id == row.id, Coordination.status == row.status]
     if version is not None:
         guards.append(Coordination.version == version)
-    result = await session.execute(
+    produced = await session.scalar(
         update(Coordination)
         .where(*guards)
         .values(**values, version=Coordination.version + 1)
+        .returning(Coordination.version)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if produced is None:
         raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
+    return produced
+
+
+async def announce(
+    session: AsyncSession,
+    kind: EventKind,
+    row: Coordination,
+    *,
+    status: Status,
+    version: int,
+    at: dt.datetime,
+) -> None:
+    """The change's event (``db.events``), sent if and when this transaction commits."""
+    event = Event(kind, row.id, row.coordination_no, status, version, at)
+    await events.announce(session, event)

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, reference, status, validation
 from db.attachments import require_attachments
-from db.changes import guarded_update, load_for_change
+from db.changes import announce, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, FieldPath, Problem
+from db.events import EventKind
 from db.identity import Viewer
 from db.models import CERTIFICATE_KIND_FOR_TYPE, Coordination, CoordinationType, StatusChange
 from db.numbering import next_coordination_no
@@ -167,17 +168,19 @@ async def _transition(
     action: Action,
     now: dt.datetime,
     *,
+    kind: EventKind,
     remark: str | None = None,
     values: dict[str, object] | None = None,
 ) -> None:
-    """Move ``row`` along the status table and record the change in its history."""
+    """Move ``row`` along the status table, record the change in its history and announce it."""
     target = status.apply(action, row.status)
-    await guarded_update(
+    version = await guarded_update(
         session,
         row,
         {"status": target, "updated_at": now, **(values or {})},
         version=row.version,
     )
+    await announce(session, kind, row, status=target, version=version, at=now)
     session.add(
         StatusChange(
             coordination_id=row.id,
@@ -213,7 +216,8 @@ async def save(
         problems.insert(0, Problem(ErrorCode.INVALID_FORMAT, ("type",)))
     if problems:
         raise DomainError(problems)
-    await guarded_update(session, row, {**values, "updated_at": now}, version=row.version)
+    version = await guarded_update(session, row, {**values, "updated_at": now}, version=row.version)
+    await announce(session, EventKind.SAVED, row, status=row.status, version=version, at=now)
     return row.id
 
 
@@ -250,6 +254,7 @@ async def _create(
             actor_role=viewer.role,
         )
     )
+    await announce(session, EventKind.CREATED, row, status=row.status, version=1, at=now)
     return row.id
 
 
@@ -298,7 +303,15 @@ async def submit(
     if await _active_duplicate_exists(session, row):
         raise DomainError.of(ErrorCode.DUPLICATE_ACTIVE_REQUEST)
     try:
-        await _transition(session, viewer, row, Action.SUBMIT, now, values={"submitted_at": now})
+        await _transition(
+            session,
+            viewer,
+            row,
+            Action.SUBMIT,
+            now,
+            kind=EventKind.SUBMITTED,
+            values={"submitted_at": now},
+        )
     except IntegrityError:
         # Another request for the same certificate and declaration won a race to PENDING.
         raise DomainError.of(ErrorCode.DUPLICATE_ACTIVE_REQUEST) from None
@@ -330,7 +343,7 @@ async def withdraw(
 ) -> int:
     """撤回: take a pending request back (``WITHDRAWN``)."""
     row = await _load_by_id(session, viewer, Action.WITHDRAW, coordination_id, expected_version)
-    await _transition(session, viewer, row, Action.WITHDRAW, now)
+    await _transition(session, viewer, row, Action.WITHDRAW, now, kind=EventKind.WITHDRAWN)
     return row.id
 
 
@@ -345,12 +358,13 @@ async def delete(
     """删除: hide the request from every caller; the row, history and files stay for audit."""
     row = await _load_by_id(session, viewer, Action.DELETE, coordination_id, expected_version)
     status.apply(Action.DELETE, row.status)
-    await guarded_update(
+    version = await guarded_update(
         session,
         row,
         {"deleted_at": now, "deleted_by_id": viewer.user_id, "updated_at": now},
         version=row.version,
     )
+    await announce(session, EventKind.DELETED, row, status=row.status, version=version, at=now)
     return row.id
 
 
@@ -387,6 +401,7 @@ async def record_customs_receipt(
         row,
         action,
         now,
+        kind=EventKind.CUSTOMS_DECISION,
         remark=remark,
         values={"customs_remark": remark} if remark else None,
     )

@@ -7,12 +7,21 @@ across processes), while readers use their own pool and see a WAL snapshot. On P
 the same engine.
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from db.events import LocalEvents
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -43,6 +52,21 @@ class Database:
             self.engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self.reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self.local_events = LocalEvents()
+        """Events committed in this process; on SQLite the only way they travel (``db.events``)."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction, committed when the block ends and rolled back on error; the
+        events it announced are handed on only after the commit."""
+        async with self.writer() as session:
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                LocalEvents.discard(session)
+                raise
+            self.local_events.publish_committed(session)
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:

@@ -25,6 +25,7 @@ from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.reference import ReferenceQuery
+from schema.subscriptions import CoordinationSubscription
 
 CACHE_SIZE = 1024
 
@@ -33,6 +34,7 @@ Query = merge_types(
     (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, CertificateQuery, ReferenceQuery),
 )
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
+Subscription = CoordinationSubscription  # the only one, so far
 
 
 class Schema(strawberry.Schema):
@@ -68,6 +70,7 @@ def build_schema(
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             types.CustomsCertificateRequest,
             types.ApprovedExporterDeclarationRequest,

@@ -1,5 +1,8 @@
 """The typed per-request context: who is calling, in which language, and access to the database.
 
+A WebSocket connection (``api.transport``) has one context for its whole life: its token comes
+from ``connection_init``'s payload instead of a header, and what it shows is dated when shown.
+
 Strawberry resolves sibling fields concurrently, and an ``AsyncSession`` must not be used by two
 coroutines at once. So every use of the database gets its own short session, and a per-request lock
 makes those uses take turns: a request holds at most one connection, and only while it reads.
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from api.downloads import DownloadLinks
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     # Only a type here: the settings hold the schema's query limits, so importing them at run
     # time would be circular.
     from api.settings import Settings
+    from api.subscriptions import Connection, Hub
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -53,7 +57,8 @@ class BadUserInput(GraphQLError):
 
 @dataclass
 class Context:
-    request: Request
+    request: HTTPConnection
+    """The HTTP request, or the WebSocket of a subscription connection."""
     response: Response | Any
     database: Database
     settings: "Settings"
@@ -62,14 +67,21 @@ class Context:
     storage: LocalStorage
     links: DownloadLinks
     language: Language
+    hub: "Hub"
     now: dt.datetime = field(default_factory=utcnow)
+    connection_params: dict[str, Any] | None = None
+    """``connection_init``'s payload (WebSocket only)."""
+    connection: "Connection | None" = None
+    token_expires: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: Viewer | None = None
     _viewer_loaded: bool = False
     _token_version: int = 0
 
-    def presentation(self, viewer: Viewer) -> Presentation:
+    def presentation(self, viewer: Viewer, now: dt.datetime | None = None) -> Presentation:
+        """How to show objects to ``viewer`` (download links valid from ``now``, by default the
+        request's time)."""
         return Presentation(
             role=viewer.role,
             language=self.language,
@@ -77,9 +89,13 @@ class Context:
                 self.links.url,
                 user_id=viewer.user_id,
                 token_version=self._token_version,
-                now=self.now,
+                now=now or self.now,
             ),
         )
+
+    @property
+    def token_version(self) -> int:
+        return self._token_version
 
     @property
     def request_id(self) -> str:
@@ -102,11 +118,18 @@ class Context:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction for one mutation: committed when the block ends, rolled back on error."""
-        async with self._lock, self.database.writer() as session, session.begin():
+        async with self._lock, self.database.transaction() as session:
             yield session
 
     def bearer_token(self) -> str | None:
-        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        if self.connection_params is not None:
+            value = next(
+                (v for k, v in self.connection_params.items() if k.lower() == "authorization"), ""
+            )
+            header = value if isinstance(value, str) else ""
+        else:
+            header = self.request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     async def viewer(self) -> Viewer | None:
@@ -117,6 +140,7 @@ class Context:
                 claims = self.principals.claims(self.tokens, token) if token else None
                 if claims is not None:
                     self._token_version = claims.token_version
+                    self.token_expires = claims.expires
                     self._viewer = await self._load_viewer(claims.user_id, claims.token_version)
                 self._viewer_loaded = True
                 if self._viewer is not None:
