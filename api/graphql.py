@@ -23,6 +23,7 @@ GraphQL-over-HTTP rules it enforces.
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import orjson
@@ -42,7 +43,7 @@ from api import graphiql, multipart
 from api.downloads import DownloadLinks
 from api.observability import GRAPHIQL, observation_of
 from api.principals import Principals
-from api.security import GRAPHIQL_POLICY, request_id
+from api.security import graphiql_policy, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
 from api.subscriptions import Hub
@@ -156,7 +157,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            await self.run(WebSocket(scope, receive=receive, send=send))
+            websocket = WebSocket(scope, receive=receive, send=send)
+            websocket.state.request_id = uuid.uuid4().hex  # the connection's, for the log
+            await self.run(websocket)
             return
         request = Request(scope, receive)
         try:
@@ -330,5 +333,5 @@ class GraphQLEndpoint(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL
         page = graphiql.page()
-        page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
+        page.headers["Content-Security-Policy"] = graphiql_policy(request)
         return page

@@ -125,6 +125,8 @@ class Hub:
                 self._listener.start()
 
     async def stop(self) -> None:
+        if self.receive in self.database.local_events.receivers:
+            self.database.local_events.receivers.remove(self.receive)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -15,8 +15,8 @@ authentication, limits, pings and ways to end a connection.
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import AsyncGenerator, Iterable, Mapping
+from contextlib import aclosing, suppress
 from typing import Any
 
 import orjson
@@ -32,10 +32,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.subscriptions import Connection, Hub
 from schema.context import Context
+from schema.errors import is_client_error, masked
 from schema.messages import Closing, Language
 
 logger = logging.getLogger("xhsz.subscriptions")
@@ -137,6 +139,22 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             return
         await super().handle_subscribe(message)
+
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        await super()._send_result_stream(operation, self._masked(result_source))
+
+    async def _masked(self, results: Any) -> AsyncGenerator[Any, None]:
+        """Results with unexpected errors masked, as over HTTP (``api.graphql``): no SQL, path or
+        trace reaches a client; the log has them under the connection's request id."""
+        async with aclosing(results):
+            async for result in results:
+                if isinstance(result, ExecutionResult) and result.errors:
+                    rid = self.context.request_id
+                    result.errors = [
+                        error if is_client_error(error) else masked(error, rid)
+                        for error in result.errors
+                    ]
+                yield result
 
     async def _ping(self) -> None:
         while True:

@@ -23,6 +23,8 @@ logger = logging.getLogger("xhsz.events")
 PING_SECONDS = 5.0
 """How often an idle connection is checked (a cut cable closes no socket)."""
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+APPLICATION_NAME = "xhsz-listener"
+"""How the connection shows in ``pg_stat_activity``."""
 
 
 def asyncpg_dsn(url: URL) -> str:
@@ -65,7 +67,9 @@ class Listener:
         while True:
             lost = asyncio.Event()
             try:
-                connection = await asyncpg.connect(self.dsn)
+                connection = await asyncpg.connect(
+                    self.dsn, server_settings={"application_name": APPLICATION_NAME}
+                )
                 self._connection = connection
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, self._notified)

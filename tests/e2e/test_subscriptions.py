@@ -6,20 +6,33 @@ gql's WebSocket transport in one test)."""
 import asyncio
 import datetime as dt
 import json
+import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from api.settings import Settings
+from db.listener import APPLICATION_NAME
 from tests.conftest import BACKEND
 from tests.live import EVENTS, WAIT, Socket, wait_for_subscriptions, ws_url
 from tests.servers import Server, xhsz_serve
-from tests.support import Actor, Api, Factory, attach, register_certificate, valid_input, xhsz
+from tests.support import (
+    Actor,
+    Api,
+    Factory,
+    attach,
+    register_certificate,
+    sample,
+    valid_input,
+    xhsz,
+)
 
 WORKERS = 2 if BACKEND == "postgresql" else 1
 
@@ -66,18 +79,27 @@ def connected_pids(server: Server) -> list[int]:
 
 
 async def subscribers_on_every_worker(
-    live: Server, actor: Actor, http: httpx.AsyncClient, **variables: Any
+    live: Server, http: httpx.AsyncClient, new_actor: Callable[[], Awaitable[Actor]]
 ) -> list[Socket]:
-    """Subscribers of ``actor`` until every worker holds one (connections spread at random)."""
+    """Subscribers (each a new user from ``new_actor``, so that no per-user limit is reached)
+    until every worker holds at least one. Which worker accepts a connection is the kernel's
+    choice, and one idle worker may take several in a row: they come in pairs, at once."""
     sockets: list[Socket] = []
     before = len(connected_pids(live))
     while len(set(connected_pids(live)[before:])) < WORKERS:
-        assert len(sockets) < 4, "the workers did not both get a connection"
-        socket = await Socket.open(live.url, bearer(actor))
-        await socket.subscribe(**variables)
-        sockets.append(socket)
+        assert len(sockets) < 16, "the workers did not all get a connection"
+        actors = [await new_actor() for _ in range(2)]
+        pair = await asyncio.gather(*(Socket.open(live.url, bearer(a)) for a in actors))
+        for socket in pair:
+            await socket.subscribe()
+        sockets.extend(pair)
         await wait_for_subscriptions(http, len(sockets))
     return sockets
+
+
+def colleague(factory: Factory, actor: Actor) -> Callable[[], Awaitable[Actor]]:
+    """Makes users of ``actor``'s enterprise."""
+    return lambda: factory.enterprise_user(uscc=actor.uscc, name=actor.enterprise_name)
 
 
 async def test_saves_reach_every_worker_s_subscribers_in_order_exactly_once(
@@ -85,7 +107,7 @@ async def test_saves_reach_every_worker_s_subscribers_in_order_exactly_once(
 ) -> None:
     actor = await factory.enterprise_user()
     created = await remote.create(actor, valid_input("CUSTOMS_CERTIFICATE"))
-    sockets = await subscribers_on_every_worker(live, actor, http)
+    sockets = await subscribers_on_every_worker(live, http, colleague(factory, actor))
     values = valid_input("CUSTOMS_CERTIFICATE")
     for version in range(1, 21):
         saved = await remote.save(
@@ -101,12 +123,13 @@ async def test_saves_reach_every_worker_s_subscribers_in_order_exactly_once(
         assert all(e["coordination"]["id"] == created["id"] for e in events)
         await socket.nothing_more(0.5)
         await socket.close()
-    mutations = {
+    # Every worker holds a subscriber: whichever served a save, another one delivered it too.
+    saved_by = {
         line["pid"]
         for line in log_lines(live)
         if line.get("operation") == "mutation:saveCoordination"
     }
-    assert len(mutations) == WORKERS, "saves went through every worker"
+    assert saved_by <= set(connected_pids(live))
 
 
 async def test_a_gql_client_receives_the_life_of_a_request(
@@ -150,9 +173,8 @@ async def test_a_gql_client_receives_the_life_of_a_request(
 async def test_customs_sees_every_enterprise_s_submissions(
     live: Server, factory: Factory, remote: Api, http: httpx.AsyncClient
 ) -> None:
-    customs = await factory.customs_user()
     enterprises = [await factory.enterprise_user() for _ in range(2)]
-    sockets = await subscribers_on_every_worker(live, customs, http)
+    sockets = await subscribers_on_every_worker(live, http, factory.customs_user)
     submitted = []
     for number, actor in enumerate(enterprises):
         values = valid_input("CUSTOMS_CERTIFICATE", certificateNo=f"KS{number:08d}")
@@ -180,7 +202,7 @@ async def test_an_enterprise_receives_all_of_its_own_and_nothing_of_another_s(
     values = valid_input("CUSTOMS_CERTIFICATE")
     first_a = await remote.create(a, values)
     first_b = await remote.create(b, values)
-    sockets = await subscribers_on_every_worker(live, b, http)
+    sockets = await subscribers_on_every_worker(live, http, colleague(factory, b))
 
     async def saves(actor: Actor, created: dict[str, Any]) -> None:
         for version in range(1, 201):
@@ -190,6 +212,7 @@ async def test_an_enterprise_receives_all_of_its_own_and_nothing_of_another_s(
             assert payload["errors"] == []
 
     await asyncio.gather(saves(a, first_a), saves(b, first_b))
+    assert (await remote.delete(a, first_a["id"], 201))["errors"] == []
     for socket in sockets:
         events = await socket.events(200)
         assert {e["coordinationNo"] for e in events} == {first_b["coordinationNo"]}
@@ -227,7 +250,9 @@ async def test_disabling_a_user_closes_their_subscriptions_within_five_seconds(
 ) -> None:
     actor = await factory.enterprise_user()
     other = await factory.enterprise_user()
-    sockets = await subscribers_on_every_worker(live, actor, http)
+    sockets = [await Socket.open(live.url, bearer(actor)) for _ in range(3)]
+    for socket in sockets:
+        await socket.subscribe()
     bystander = await Socket.open(live.url, bearer(other))
     await bystander.subscribe()
     assert xhsz(settings, "user", "disable", actor.username).returncode == 0
@@ -307,3 +332,80 @@ async def test_a_handshake_from_another_origin_is_refused(live: Server, factory:
     assert refused.value.response.status_code == 403
     same = await Socket.open(live.url, bearer(actor), origin=live.url)
     await same.close()
+
+
+async def test_files_and_customs_decisions_are_events_with_the_versions_they_made(
+    live: Server, factory: Factory, remote: Api, http: httpx.AsyncClient
+) -> None:
+    actor, customs = await factory.enterprise_user(), await factory.customs_user()
+    values = valid_input("CUSTOMS_CERTIFICATE")
+    await register_certificate(factory.database, actor, values)
+    created = await remote.create(actor, values)
+    socket = await Socket.open(live.url, bearer(actor))
+    await socket.subscribe(no=created["coordinationNo"].lower())  # as typed: case does not matter
+    await wait_for_subscriptions(http, 1)
+    other = await remote.attach(actor, created["id"], "OTHER_1", sample("pdf", 2000), "其他.pdf")
+    assert (await remote.delete_attachment(actor, other["id"]))["errors"] == []
+    for slot in ("ORIGIN_PROOF", "IMPORT_DECLARATION"):
+        await remote.attach(actor, created["id"], slot, sample("png", 3000), f"{slot}.png")
+    assert (await remote.submit(actor, created["id"], 5))["errors"] == []
+    no = created["coordinationNo"]
+    assert (await remote.receipt(customs, no, "ACCEPTED"))["errors"] == []
+    assert (await remote.receipt(customs, no, "CONCLUDED", "同意"))["errors"] == []
+    events = await socket.events(7)
+    assert [(e["kind"], e["status"], e["version"]) for e in events] == [
+        ("ATTACHMENT_ADDED", "DRAFT", 2),
+        ("ATTACHMENT_REMOVED", "DRAFT", 3),
+        ("ATTACHMENT_ADDED", "DRAFT", 4),
+        ("ATTACHMENT_ADDED", "DRAFT", 5),
+        ("SUBMITTED", "PENDING", 6),
+        ("CUSTOMS_DECISION", "ACCEPTED", 7),
+        ("CUSTOMS_DECISION", "CONCLUDED", 8),
+    ]
+    await socket.close()
+    scraped = (await http.get("/metrics")).text
+    sent = re.search(r"^xhsz_subscription_events_total (\S+)$", scraped, re.MULTILINE)
+    assert sent is not None
+    assert float(sent.group(1)) >= 7
+
+
+async def test_a_token_that_expires_closes_its_connection(
+    live: Server, factory: Factory, settings: Settings
+) -> None:
+    actor = await factory.enterprise_user()
+    lifetime = 3
+    now = dt.datetime.now(dt.UTC) - settings.token_ttl + dt.timedelta(seconds=lifetime)
+    token, expires_at = factory.tokens.issue(user_id=actor.user_id, token_version=1, now=now)
+    socket = await Socket.open(live.url, {"Authorization": f"Bearer {token}"})
+    await socket.subscribe()
+    assert await socket.closed(wait=lifetime + 10) == (4403, "未登录或登录已失效")
+    assert time.time() >= int(expires_at.timestamp()), "not before the token's exp (whole seconds)"
+
+
+@pytest.mark.postgres_only
+async def test_a_worker_that_loses_its_listen_connection_listens_again(
+    live: Server, factory: Factory, remote: Api, http: httpx.AsyncClient, settings: Settings
+) -> None:
+    actor = await factory.enterprise_user()
+    sockets = await subscribers_on_every_worker(live, http, colleague(factory, actor))
+    database = make_url(settings.database_url).database
+    async with factory.database.engine.connect() as connection:
+        terminated = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = :database"
+            ),
+            {"name": APPLICATION_NAME, "database": database},
+        )
+    assert terminated == WORKERS
+    for socket in sockets:  # told to reconnect and read afresh once their worker listens again
+        assert await socket.closed() == (1012, "可能遗漏了事件：请重新连接并刷新")
+    again = await subscribers_on_every_worker(live, http, colleague(factory, actor))
+    created = await remote.create(actor, valid_input("CUSTOMS_CERTIFICATE"))
+    for socket in again:
+        [event] = await socket.events(1)
+        assert (event["kind"], event["coordinationNo"]) == ("CREATED", created["coordinationNo"])
+        await socket.close()
+    messages = [line["message"] for line in log_lines(live)]
+    assert sum(m.startswith("lost the connection") for m in messages) == WORKERS
+    assert sum(m.startswith("listening for events again") for m in messages) == WORKERS
