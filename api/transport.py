@@ -10,7 +10,8 @@ authentication, limits, pings and ways to end a connection.
 - The server pings every ``ping_seconds`` (graphql-ws clients answer by themselves); uvicorn's
   WebSocket pings find dead peers below that.
 - The hub (``api.subscriptions``) ends connections: 4403 on revocation or expiry, 1013 for a
-  slow consumer, 1012 when events may have been missed.
+  slow consumer, 1012 when events may have been missed. A database that cannot be reached at
+  ``connection_init`` is 1013 too.
 """
 
 import asyncio
@@ -102,7 +103,12 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         language = next((v for k, v in payload.items() if k.lower() == "accept-language"), None)
         if isinstance(language, str):
             context.language = Language.from_accept_language(language)
-        viewer = await context.viewer()
+        try:
+            viewer = await context.viewer()
+        except Exception:  # the database cannot be reached, or worse: logged, never shown
+            logger.exception("could not authenticate a subscription connection")
+            await self._close(Closing.UNAVAILABLE)
+            return
         if viewer is None:
             await self._close(Closing.FORBIDDEN)
             return

@@ -25,7 +25,7 @@ from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.reference import ReferenceQuery
-from schema.subscriptions import CoordinationSubscription
+from schema.subscriptions import CoordinationSubscription, OverWebSocket
 
 CACHE_SIZE = 1024
 
@@ -64,7 +64,7 @@ def build_schema(
     ``max_batch_operations`` > 1 accepts JSON arrays of that many operations, ``compiled=False``
     completes every result with graphql-core alone (``schema/executor``)."""
     checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
-    extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel]
+    extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel, OverWebSocket]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
     return Schema(

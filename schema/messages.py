@@ -200,6 +200,7 @@ class Closing(enum.Enum):
         "At most {max} subscriptions per connection",
     )
     SLOW_CONSUMER = (1013, "接收事件过慢，连接已关闭", "Too slow to receive events")
+    UNAVAILABLE = (1013, "服务暂时不可用，请稍后再试", "Service unavailable, try again later")
     EVENTS_MISSED = (1012, "可能遗漏了事件：请重新连接并刷新", "Events may be missed: reconnect")
 
     @property
@@ -209,6 +210,13 @@ class Closing(enum.Enum):
 
     def message(self, language: "Language", **params: object) -> str:
         return pick((self.value[1], self.value[2]), language).format_map(_Defaults(params))
+
+
+OVER_WEBSOCKET: Text = (
+    "订阅需通过 WebSocket（graphql-transport-ws 协议）连接 /graphql",
+    "Subscriptions run over a WebSocket to /graphql (graphql-transport-ws)",
+)
+"""A subscription sent over HTTP."""
 
 
 def pick(text: Text, language: Language) -> str:

@@ -4,11 +4,14 @@ module only shapes each delivery for its subscriber (language, role, download li
 """
 
 import datetime as dt
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 from api import metrics
 from db.clock import utcnow
@@ -16,10 +19,13 @@ from db.events import EventKind
 from db.status import Status
 from schema import ids, types
 from schema.context import Context
+from schema.messages import OVER_WEBSOCKET, pick
 from schema.presentation import Presentation
 
 if TYPE_CHECKING:  # api.subscriptions uses this package's messages
     from api.subscriptions import Delivery
+
+BAD_REQUEST = "BAD_REQUEST"
 
 KIND_DESCRIPTIONS = {
     EventKind.CREATED: "新建: the request was first saved (暂存); status DRAFT, version 1.",
@@ -73,6 +79,26 @@ def coordination_event(delivery: "Delivery", presentation: Presentation) -> Coor
     )
 
 
+class OverWebSocket(SchemaExtension):
+    """Refuses a subscription sent over HTTP (Strawberry would run one, even streamed as
+    multipart): ours need a WebSocket connection, its authentication and its limits."""
+
+    def on_validate(self) -> Iterator[None]:
+        # After QueryGuard's checks (listed before this one), before Strawberry looks at them.
+        execution = self.execution_context
+        context = execution.context
+        if (
+            not execution.pre_execution_errors
+            and execution.operation_type is OperationType.SUBSCRIPTION
+            and getattr(context, "connection", 1) is None
+        ):
+            message = pick(OVER_WEBSOCKET, context.language)
+            execution.pre_execution_errors = [
+                GraphQLError(message, extensions={"code": BAD_REQUEST})
+            ]
+        yield
+
+
 @strawberry.type(
     name="Subscription",
     description="订阅: live updates, over WebSocket (graphql-transport-ws) on /graphql.",
@@ -95,8 +121,8 @@ class CoordinationSubscription:
         ] = None,
     ) -> AsyncGenerator[CoordinationEvent, None]:
         context = info.context
+        assert context.connection is not None, "over HTTP refused by OverWebSocket"
         viewer = await context.require_viewer()
-        assert context.connection is not None, "subscriptions run on authenticated connections"
         wanted = coordination_no.strip().upper() if coordination_no else None
         async with context.hub.subscribe(viewer, context.connection, wanted) as subscription:
             async for delivery in subscription:

@@ -1,9 +1,13 @@
-"""A worker's hub (``api.subscriptions``) in this process, fed by real mutations: what it does
-with a subscriber that stops reading, and with events nobody here subscribes to."""
+"""Subscriptions in this process: a worker's hub (``api.subscriptions``) fed by real mutations
+(what it does with a subscriber that stops reading, and with another enterprise's subscriber),
+a subscription sent over HTTP, and the limits as settings."""
 
 import asyncio
 import time
 
+import httpx
+
+from api.settings import Settings
 from api.subscriptions import Connection, Hub, SubscriptionLimits
 from db import identity
 from db.database import Database
@@ -77,3 +81,51 @@ async def test_another_enterprise_s_subscriber_is_offered_nothing(
             assert closed == []
     finally:
         await hub.stop()
+
+
+SUBSCRIPTION = "subscription { coordinationEvents { kind } }"
+
+
+async def test_a_subscription_over_http_is_refused_with_a_message(
+    factory: Factory, api: Api, client: httpx.AsyncClient
+) -> None:
+    actor = await factory.enterprise_user()
+    body = await api.post(SUBSCRIPTION, actor=actor, language="en")
+    assert body["errors"][0]["message"] == (
+        "Subscriptions run over a WebSocket to /graphql (graphql-transport-ws)"
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    streamed = await client.post(
+        "/graphql",
+        json={"query": SUBSCRIPTION},
+        headers={
+            "Authorization": f"Bearer {actor.token}",
+            "Accept": 'multipart/mixed;subscriptionSpec="1.0"',
+        },
+    )
+    assert streamed.status_code < 500
+    assert "INTERNAL_SERVER_ERROR" not in streamed.text
+    assert "订阅需通过 WebSocket" in streamed.text
+
+
+def test_the_limits_are_settings() -> None:
+    settings = Settings.from_env(
+        {
+            "XHSZ_SECRET_KEY": "s" * 32,
+            "XHSZ_SUBSCRIPTIONS_PER_CONNECTION": "3",
+            "XHSZ_SUBSCRIPTION_CONNECTIONS_PER_USER": "2",
+            "XHSZ_SUBSCRIPTION_QUEUE_SIZE": "50",
+            "XHSZ_SUBSCRIPTION_PING_SECONDS": "30",
+            "XHSZ_SUBSCRIPTION_RECHECK_SECONDS": "1",
+        }
+    )
+    assert settings.subscription_limits == SubscriptionLimits(
+        subscriptions_per_connection=3,
+        connections_per_user=2,
+        queue_size=50,
+        ping_seconds=30,
+        recheck_seconds=1,
+    )
+    assert Settings.from_env({"XHSZ_SECRET_KEY": "s" * 32}).subscription_limits == (
+        SubscriptionLimits(10, 5, 256, 15, 2)
+    )
