@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, coordinations, identity
 from db.certificates import CertificateRecord
-from db.coordinations import CoordinationForm
+from db.form import CoordinationForm
 from db.identity import Viewer
 from db.models import CERTIFICATE_KIND_FOR_TYPE, CoordinationType, User
 from db.status import Role

@@ -39,8 +39,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from api import graphiql, multipart
+from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
+from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
 from api.principals import Principals
 from api.security import graphiql_policy, request_id
@@ -63,9 +64,6 @@ from schema.errors import (
 from schema.messages import Language
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
-JSON = "application/json"
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-MULTIPART = "multipart/form-data"
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -83,32 +81,6 @@ class Refused(Exception):
         self.status = status
         self.message = message
         self.headers = headers or {}
-
-
-def media_type(header: str | None) -> tuple[str, dict[str, str]]:
-    """``text/plain; charset=UTF-8`` → (``text/plain``, {``charset``: ``utf-8``})."""
-    kind, *parameters = (header or "").split(";")
-    found = {}
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        found[name.strip().lower()] = value.strip().strip('"').lower()
-    return kind.strip().lower(), found
-
-
-def preferred_response_type(accept: str | None) -> str:
-    """``application/graphql-response+json`` when the client asks for it at least as strongly as
-    for ``application/json``; ``application/json`` otherwise (also for ``*/*`` and no header)."""
-    quality = {JSON: 0.0, GRAPHQL_RESPONSE_JSON: 0.0}
-    for item in (accept or "").split(","):
-        kind, parameters = media_type(item)
-        if kind in quality:
-            try:
-                quality[kind] = max(quality[kind], float(parameters.get("q", "1")))
-            except ValueError:
-                continue
-    if quality[GRAPHQL_RESPONSE_JSON] > 0 and quality[GRAPHQL_RESPONSE_JSON] >= quality[JSON]:
-        return GRAPHQL_RESPONSE_JSON
-    return JSON
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -148,6 +120,8 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             max_subscriptions_per_connection=None,  # api.transport counts them itself
         )
         self.hub = hub
+        self.prepared = schema.prepared
+        self.run_prepared = schema.run_prepared
         self.database = database
         self.settings = settings
         self.tokens = tokens
@@ -163,7 +137,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
         except HTTPException as error:  # Strawberry's own refusals

@@ -250,11 +250,14 @@ async def missing_required_slots(
 
 
 async def require_attachments(*, session: AsyncSession, coordination_id: int) -> None:
-    """``ATTACHMENT_REQUIRED`` for every required slot still empty (for submit)."""
+    """``ATTACHMENT_REQUIRED`` for every required slot still empty (for submit), on the path
+    ``("attachments", SLOT)`` so that a front end marks the empty slot."""
     missing = await missing_required_slots(session=session, coordination_id=coordination_id)
     if missing:
         raise DomainError(
-            Problem(ErrorCode.ATTACHMENT_REQUIRED, ("attachments",), {"slot": slot.value})
+            Problem(
+                ErrorCode.ATTACHMENT_REQUIRED, ("attachments", slot.value), {"slot": slot.value}
+            )
             for slot in missing
         )
 

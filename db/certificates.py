@@ -5,11 +5,12 @@ the owner in the same indexed statement, so neither the answer nor its timing te
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from db.models import Certificate, CertificateExportDeclaration, CertificateKind
 
@@ -43,6 +44,86 @@ async def find_owned(
         .options(joinedload(Certificate.export_declarations))
     )
     return found.unique().scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a certificate lies in the picker's order: newest issue date first, then by number
+    (descending), which is unique."""
+
+    issued_on: dt.date
+    certificate_no: str
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: Sequence[Certificate]
+    has_more: bool
+
+
+def position(row: Certificate) -> Position:
+    return Position(row.issued_on, row.certificate_no)
+
+
+def _owned(enterprise_uscc: str, prefix: str | None) -> list[ColumnElement[bool]]:
+    conditions = [Certificate.enterprise_uscc == enterprise_uscc]
+    if prefix:
+        conditions.append(Certificate.certificate_no.startswith(prefix, autoescape=True))
+    return conditions
+
+
+def _key() -> ColumnElement[tuple[dt.date, str]]:
+    return tuple_(Certificate.issued_on, Certificate.certificate_no)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    enterprise_uscc: str,
+    prefix: str | None,
+    limit: int,
+    after: Position | None,
+) -> Page:
+    """The enterprise's certificates whose number starts with ``prefix``, newest first, strictly
+    after ``after``: a range of the index ``(enterprise_uscc, issued_on, certificate_no)`` read
+    backwards, so a deep page costs what the first does."""
+    conditions = _owned(enterprise_uscc, prefix)
+    if after is not None:
+        conditions.append(_key() < tuple_(after.issued_on, after.certificate_no))
+    rows = (
+        await session.scalars(
+            select(Certificate)
+            .where(*conditions)
+            .order_by(Certificate.issued_on.desc(), Certificate.certificate_no.desc())
+            .limit(limit + 1)
+            .options(selectinload(Certificate.export_declarations))
+        )
+    ).all()
+    return Page(rows[:limit], len(rows) > limit)
+
+
+async def exists_before(
+    session: AsyncSession, *, enterprise_uscc: str, prefix: str | None, before: Position
+) -> bool:
+    """Whether a certificate of the list comes before ``before`` (``hasPreviousPage``)."""
+    found = await session.scalar(
+        select(Certificate.certificate_no)
+        .where(
+            *_owned(enterprise_uscc, prefix),
+            _key() > tuple_(before.issued_on, before.certificate_no),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def count(session: AsyncSession, *, enterprise_uscc: str, prefix: str | None) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Certificate).where(*_owned(enterprise_uscc, prefix))
+        )
+        or 0
+    )
 
 
 async def register(*, session: AsyncSession, record: CertificateRecord) -> None:

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Enum, String
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.types import TypeEngine
+
+from db.models import UTCDateTime, as_utc
 
 Converter = Callable[[Any], Any] | None
 
@@ -26,9 +30,10 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     binds: tuple[Converter, ...]
-    results: tuple[Converter, ...]
     fixed: Mapping[str, Any]
     """Values written into the statement itself (``OFFSET 0``); every other one must be given."""
+    converting: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """The result columns whose values need converting (by index), with their converters."""
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         given = {**self.fixed, **values} if self.fixed else values
@@ -38,10 +43,14 @@ class _Compiled:
         ]
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if convert is None or value is None else convert(value)
-            for value, convert in zip(record, self.results, strict=True)
-        )
+        if not self.converting:
+            return tuple(record)
+        values = list(record)
+        for index, convert in self.converting:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        return tuple(values)
 
 
 @lru_cache(maxsize=1024)
@@ -51,18 +60,38 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled | None:
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None
     names = tuple(compiled.positiontup)
+    results = tuple(_result_converter(column.type, dialect) for column in compiled._result_columns)
     return _Compiled(
         sql=compiled.string,
         names=names,
         binds=tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names),
-        results=tuple(
-            column.type._cached_result_processor(dialect, None)
-            for column in compiled._result_columns
-        ),
         fixed={
             name: compiled.binds[name].value for name in names if not compiled.binds[name].required
         },
+        converting=tuple(
+            (index, convert) for index, convert in enumerate(results) if convert is not None
+        ),
     )
+
+
+def _result_converter(type_: TypeEngine[Any], dialect: Dialect) -> Converter:
+    """The type's result processor, or a quicker equal for the hot columns: a stored enum's
+    member by a dict lookup (SQLAlchemy's processor does the same lookup behind two calls; an
+    unknown value is a ``KeyError``, its ``LookupError``), a stored time by ``as_utc``."""
+    processor = type_._cached_result_processor(dialect, None)
+    if processor is None:
+        return None
+    if isinstance(type_, UTCDateTime) and _plain(type_.impl_instance, dialect):
+        return as_utc
+    if isinstance(type_, Enum) and not type_.native_enum and _plain(String(), dialect):
+        lookup: dict[str, Any] = type_._object_lookup  # type: ignore[assignment]
+        return lookup.__getitem__
+    return processor
+
+
+def _plain(type_: TypeEngine[Any], dialect: Dialect) -> bool:
+    """Whether the driver's values of ``type_`` need no processing of SQLAlchemy's."""
+    return type_._cached_result_processor(dialect, None) is None
 
 
 async def run(
@@ -70,19 +99,37 @@ async def run(
 ) -> list[tuple[Any, ...]] | None:
     """The rows of ``statement`` run on asyncpg under ``session``'s connection; None on another
     driver, or for a statement rendered per execution: run it the usual way."""
-    connection = await session.connection()
-    if connection.dialect.driver != "asyncpg":
-        return None
-    compiled = _compiled(statement, connection.dialect)
+    found: _Driver | None = session.info.get(_Driver)
+    if found is None or found.transaction is not session.sync_session.get_transaction():
+        connection = await session.connection()
+        if connection.dialect.driver != "asyncpg":
+            return None
+        raw = await connection.get_raw_connection()
+        found = session.info[_Driver] = _Driver(
+            session.sync_session.get_transaction(),
+            connection.dialect,
+            connection.sync_connection,
+            raw.driver_connection,
+        )
+    compiled = _compiled(statement, found.dialect)
     if compiled is None:
         return None
     arguments = compiled.arguments(values)
-    sync = connection.sync_connection
+    sync = found.sync
     if sync is not None and sync.dispatch.before_cursor_execute:
         # What listens to the engine's statements (tests that count them, the benchmark that
         # replays them) sees these too.
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
-    raw = await connection.get_raw_connection()
-    asyncpg: Any = raw.driver_connection
-    records = await asyncpg.fetch(compiled.sql, *arguments)
+    records = await found.asyncpg.fetch(compiled.sql, *arguments)
     return [compiled.row(record) for record in records]
+
+
+@dataclass(frozen=True, slots=True)
+class _Driver:
+    """The session's connection as ``run`` uses it, looked up once per session transaction (the
+    session holds one connection from its first statement until that transaction ends)."""
+
+    transaction: object
+    dialect: Dialect
+    sync: Connection | None
+    asyncpg: Any

@@ -88,9 +88,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect
     ) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC: a naive one (SQLite) is UTC; PostgreSQL's already are."""
+    if value.tzinfo is dt.UTC:
+        return value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -266,11 +271,17 @@ class Certificate(Base):
     """The certificate registry (证书申请系统) this service reads, loaded by import."""
 
     __tablename__ = "certificates"
+    __table_args__ = (
+        # The picker (db/certificates.page): an enterprise's certificates, newest first, by keyset.
+        Index(
+            "ix_certificates_enterprise_issued", "enterprise_uscc", "issued_on", "certificate_no"
+        ),
+    )
 
     certificate_no: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind))
     agreement_code: Mapped[str] = mapped_column(String(4))
-    enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18))
     import_country_code: Mapped[str] = mapped_column(String(3))
     issued_on: Mapped[dt.date] = mapped_column(Date)
 

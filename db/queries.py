@@ -1,5 +1,6 @@
 """Reads, always scoped to what the viewer may see (the only place tenant scoping is written)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
@@ -115,6 +116,27 @@ async def get_for_delivery(session: AsyncSession, coordination_id: int) -> Coord
     )
     session.expunge_all()
     return row
+
+
+async def citing(
+    session: AsyncSession,
+    viewer: Viewer,
+    certificate_nos: Sequence[str],
+    details: Details = Details(),
+) -> dict[str, list[Coordination]]:
+    """The requests the viewer may see that cite each certificate, newest first: one statement
+    for all of them (and one per detail), however many certificates a page shows."""
+    cited: dict[str, list[Coordination]] = {no: [] for no in certificate_nos}
+    if not cited:
+        return cited
+    statement = (
+        select(Coordination)
+        .where(visible_to(viewer), Coordination.certificate_no.in_(list(cited)))
+        .order_by(Coordination.created_at.desc(), Coordination.id.desc())
+    )
+    for row in (await session.scalars(with_details(statement, details))).all():
+        cited[row.certificate_no].append(_leave_empty(row, details))
+    return cited
 
 
 async def get_attachment(

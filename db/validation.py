@@ -13,30 +13,86 @@ other than it is ("林晓" and "林\u202e晓" print alike) or break the lines an
 
 import re
 import unicodedata
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from db.errors import DomainError, ErrorCode, FieldPath
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-CERTIFICATE_NO = re.compile(r"[A-Z0-9/-]{1,40}")
-EXPORT_DECLARATION_NO = re.compile(r"\d{4}\d{4}[0E]\d{9}")
 CERTIFICATE_NO_MAX = 40
 IMPORT_DECLARATION_NO_MAX = 64
 CONTACT_NAME_MAX = 50
 REASON_MAX = 1000
 REMARK_MAX = 1000
 
-DOMESTIC_PHONE = (
-    re.compile(r"1[3-9]\d{9}"),  # mainland mobile
-    # landline: area code (0, then 1–9, then one or two digits), number, optional extension
-    re.compile(r"0[1-9]\d{1,2}-?[1-9]\d{6,7}((-|转)\d{1,6})?"),
-    re.compile(r"95\d{3}(\d{1,3})?"),  # 95xxx service numbers
-    re.compile(r"(400|800)-?\d{3}-?\d{4}"),  # national service numbers
+
+@dataclass(frozen=True)
+class Format:
+    """A fixed format (SPEC §2, §8): what a value must be once trimmed, in NFC and upper-cased.
+
+    ``pattern`` is the one regular expression the server applies and the form publishes
+    (``coordinationForm``). It is anchored and written in the syntax that Python's ``re`` and
+    ECMAScript (with or without the ``u`` and ``v`` flags, as an HTML ``pattern`` is read) read
+    alike: ASCII classes such as ``[0-9]`` (Python's ``\\d`` also takes Arabic-Indic and
+    full-width digits), ``-`` and ``/`` escaped inside classes, no flags, no look-behind.
+    ``name`` names the expected format in words (the catalogue's hint) that an ``INVALID_FORMAT``
+    message states.
+    """
+
+    name: str
+    pattern: str | None
+    max_length: int
+    upper: bool = True
+    """Whether the value is stored upper-cased (it is matched upper-cased either way)."""
+    printable: bool = False
+    """Without a pattern: any printable characters (``str.isprintable``)."""
+
+    @cached_property
+    def _compiled(self) -> re.Pattern[str] | None:
+        return re.compile(self.pattern) if self.pattern is not None else None
+
+    def accepts(self, text: str) -> bool:
+        """Whether a trimmed, normalised value is in this format."""
+        if len(text) > self.max_length:
+            return False
+        if self._compiled is not None:
+            return self._compiled.fullmatch(text.upper()) is not None
+        return not self.printable or text.isprintable()
+
+    def check(self, value: str | None, field: FieldPath) -> str:
+        """The value as stored; ``REQUIRED`` or ``INVALID_FORMAT`` (naming this format)."""
+        text = required(value, field)
+        if not self.accepts(text):
+            raise DomainError.of(ErrorCode.INVALID_FORMAT, field, format=self.name)
+        return text.upper() if self.upper else text
+
+
+CERTIFICATE_NO = Format("CERTIFICATE_NO", r"^[A-Z0-9\/\-]{1,40}$", CERTIFICATE_NO_MAX)
+"""Also the approved-exporter and ruling numbers (SPEC §8)."""
+EXPORT_DECLARATION_NO = Format("EXPORT_DECLARATION_NO", r"^[0-9]{4}[0-9]{4}[0E][0-9]{9}$", 18)
+"""Customs code, year, import/export flag (``0`` or ``E`` for an export), sequence."""
+IMPORT_DECLARATION_NO = Format(
+    "IMPORT_DECLARATION_NO", None, IMPORT_DECLARATION_NO_MAX, upper=False, printable=True
 )
-INTERNATIONAL_PHONE = re.compile(r"\+[1-9]\d{0,2}([ -]?\d{1,8}){1,5}")
-INTERNATIONAL_DIGITS = range(8, 16)  # E.164: at most 15 digits with the country code
+PHONE = Format(
+    "PHONE",
+    "^(?:"
+    "1[3-9][0-9]{9}"  # mainland mobile
+    # landline: area code (0, then 1–9, then one or two digits), number, optional extension
+    "|0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}(?:(?:-|转)[0-9]{1,6})?"
+    "|95[0-9]{3}(?:[0-9]{1,3})?"  # 95xxx service numbers
+    "|(?:400|800)-?[0-9]{3}-?[0-9]{4}"  # national service numbers
+    # international: E.164 allows at most 15 digits with the country code (and we want 8)
+    "|\\+(?=(?:[^0-9]*[0-9]){8,15}[^0-9]*$)[1-9][0-9]{0,2}(?:[ \\-]?[0-9]{1,8}){1,5}"
+    ")$",
+    # The longest the pattern allows: "+", 15 digits and 5 separators.
+    21,
+    upper=False,
+)
+USCC_FORMAT = "USCC"
+"""``INVALID_FORMAT`` of a unified social credit code (checked by ``is_valid_uscc``)."""
 
 
 def uscc_check_character(first17: str) -> str:
@@ -59,7 +115,7 @@ def is_valid_uscc(value: str) -> bool:
 def uscc(value: str | None, field: FieldPath) -> str:
     text = required(value, field).upper()
     if not is_valid_uscc(text):
-        raise DomainError.of(ErrorCode.INVALID_FORMAT, field)
+        raise DomainError.of(ErrorCode.INVALID_FORMAT, field, format=USCC_FORMAT)
     return text
 
 
@@ -145,26 +201,17 @@ def displayable(value: str | None) -> str:
 
 def certificate_no(value: str | None, field: FieldPath) -> str:
     """1–40 of ``A-Z 0-9 - /``, trimmed and upper-cased; also exporter and ruling numbers."""
-    text = required(value, field).upper()
-    if not CERTIFICATE_NO.fullmatch(text):
-        raise DomainError.of(ErrorCode.INVALID_FORMAT, field, max=CERTIFICATE_NO_MAX)
-    return text
+    return CERTIFICATE_NO.check(value, field)
 
 
 def export_declaration_no(value: str | None, field: FieldPath) -> str:
     """18 characters: customs code, year, export flag ``0`` or ``E``, 9-digit sequence."""
-    text = required(value, field).upper()
-    if not EXPORT_DECLARATION_NO.fullmatch(text):
-        raise DomainError.of(ErrorCode.INVALID_FORMAT, field)
-    return text
+    return EXPORT_DECLARATION_NO.check(value, field)
 
 
 def import_declaration_no(value: str | None, field: FieldPath) -> str:
     """The foreign declaration number: 1–64 printable characters."""
-    text = required(value, field)
-    if len(text) > IMPORT_DECLARATION_NO_MAX or not text.isprintable():
-        raise DomainError.of(ErrorCode.INVALID_FORMAT, field, max=IMPORT_DECLARATION_NO_MAX)
-    return text
+    return IMPORT_DECLARATION_NO.check(value, field)
 
 
 def text(value: str | None, field: FieldPath, *, max_length: int, multiline: bool = False) -> str:
@@ -177,12 +224,4 @@ def text(value: str | None, field: FieldPath, *, max_length: int, multiline: boo
 
 def phone(value: str | None, field: FieldPath) -> str:
     """A mainland mobile, a landline with area code, a 95xxx/400/800 number, or ``+`` form."""
-    number = required(value, field)
-    if number.startswith("+"):
-        digits = sum(char.isdigit() for char in number)
-        valid = bool(INTERNATIONAL_PHONE.fullmatch(number)) and digits in INTERNATIONAL_DIGITS
-    else:
-        valid = any(pattern.fullmatch(number) for pattern in DOMESTIC_PHONE)
-    if not valid:
-        raise DomainError.of(ErrorCode.INVALID_FORMAT, field)
-    return number
+    return PHONE.check(value, field)

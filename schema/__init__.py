@@ -18,12 +18,14 @@ from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import log, request_id_of, without_suggestion
 from schema.executor.strawberry import StrawberryCompiledExecutor
+from schema.form import FormQuery
 from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
 from schema.limits import QueryLimits
 from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
+from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
 from schema.subscriptions import CoordinationSubscription, OverWebSocket
 
@@ -31,7 +33,15 @@ CACHE_SIZE = 1024
 
 Query = merge_types(
     "Query",
-    (IdentityQuery, NodeQuery, CoordinationQuery, ListingQuery, CertificateQuery, ReferenceQuery),
+    (
+        IdentityQuery,
+        NodeQuery,
+        CoordinationQuery,
+        ListingQuery,
+        CertificateQuery,
+        ReferenceQuery,
+        FormQuery,
+    ),
 )
 Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
 Subscription = CoordinationSubscription  # the only one, so far
@@ -40,7 +50,11 @@ Subscription = CoordinationSubscription  # the only one, so far
 class Schema(strawberry.Schema):
     """Logs errors our way (unexpected ones with their stack and request id) and, when asked to
     hide suggestions, removes every "Did you mean …" (Strawberry's own option covers only unknown
-    fields, not arguments, types or enum values)."""
+    fields, not arguments, types or enum values). ``prepared`` holds the documents validated
+    before and ``run_prepared`` runs one of them (``schema/prepared.py``)."""
+
+    prepared: PreparedDocuments
+    run_prepared: PreparedExecution
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -67,7 +81,7 @@ def build_schema(
     extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel, OverWebSocket]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -87,3 +101,11 @@ def build_schema(
             ),
         ),
     )
+    schema.prepared = checks.prepared
+    schema.run_prepared = PreparedExecution(
+        schema=schema._schema,
+        refusals=checks.request_refusals,
+        process_errors=schema.process_errors,
+        executor_class=schema.execution_context_class,
+    )
+    return schema

@@ -1,14 +1,29 @@
-"""``certificate(certificateNo)``: registry data for autofill, only of the viewer's enterprise."""
+"""The certificate registry as the viewer sees it: ``certificate(certificateNo)`` for autofill and
+``certificates(search, first, after)`` for the picker, only ever the viewer's enterprise's.
+
+A customs officer belongs to no enterprise and owns no certificate: ``certificate`` is null and
+``certificates`` an empty list for them, exactly as for an enterprise without certificates.
+"""
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from db import certificates, models
+from db import certificates, models, queries
+from db.identity import Viewer
 from db.models import CertificateKind
 from schema import types
-from schema.context import Context
+from schema.context import BadUserInput, Context
+from schema.cursors import CertificateCursors
+from schema.listing import PageInfo
+from schema.messages import BAD_CURSOR, pick
+from schema.paging import DEFAULT_FIRST, check_first
+from schema.presentation import Presentation
+from schema.selections import Selected, selected
 
 
 @strawberry.type(description="A certificate or declaration from the certificate registry.")
@@ -21,9 +36,21 @@ class Certificate:
     export_declaration_nos: list[str] = strawberry.field(
         description="The export declarations linked to it in the certificate system."
     )
+    cited: strawberry.Private[list[types.CoordinationMember] | None] = None
+
+    @strawberry.field(
+        description="引用该证书的协调申请: your requests that cite this certificate, newest "
+        "first (every request type, whatever its status; deleted ones excepted)."
+    )
+    def coordinations(self) -> list[types.CoordinationRequest]:
+        if self.cited is None:
+            raise RuntimeError("coordinations were not loaded although selected")
+        return list(self.cited)
 
     @classmethod
-    def of(cls, row: models.Certificate) -> "Certificate":
+    def of(
+        cls, row: models.Certificate, cited: list[types.CoordinationMember] | None = None
+    ) -> "Certificate":
         return cls(
             certificate_no=row.certificate_no,
             kind=row.kind,
@@ -31,7 +58,55 @@ class Certificate:
             import_country=types.country(row.import_country_code),
             issued_on=row.issued_on,
             export_declaration_nos=row.linked_declarations,
+            cited=cited,
         )
+
+
+@strawberry.type(description="证书列表的一项 (an edge of the certificate list, Relay).")
+class CertificateEdge:
+    cursor: str = strawberry.field(description="游标: pass as `after` to read on from here.")
+    node: Certificate = strawberry.field(description="证书: the certificate.")
+
+
+@strawberry.type(description="证书列表 (a page of your registry certificates, Relay connection).")
+class CertificateConnection:
+    edges: list[CertificateEdge] = strawberry.field(
+        description="本页（含游标）: the page, with cursors."
+    )
+    nodes: list[Certificate] = strawberry.field(description="本页证书: the page's certificates.")
+    page_info: PageInfo = strawberry.field(description="分页信息: where the page lies in the list.")
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="总数: how many certificates match the search, on every page.")
+    def total_count(self) -> int:
+        if self.total is None:
+            raise RuntimeError("totalCount was not computed although selected")
+        return self.total
+
+
+async def _built(
+    session: AsyncSession,
+    viewer: Viewer,
+    rows: Sequence[models.Certificate],
+    selection: Selected,
+    presentation: Presentation,
+) -> list[Certificate]:
+    """The certificates, with the requests citing them read in one batch when selected."""
+    if not selection.mentions("coordinations"):
+        return [Certificate.of(row) for row in rows]
+    cited = await queries.citing(
+        session, viewer, [row.certificate_no for row in rows], selection.details
+    )
+    return [
+        Certificate.of(
+            row, [types.coordination(r, presentation) for r in cited[row.certificate_no]]
+        )
+        for row in rows
+    ]
+
+
+def _prefix(search: str | None) -> str | None:
+    return (search or "").strip().upper() or None
 
 
 @strawberry.type
@@ -46,4 +121,90 @@ class CertificateQuery:
         viewer = await info.context.require_viewer()
         async with info.context.reading() as session:
             found = await certificates.find_owned(session, certificate_no, viewer.enterprise_uscc)
-            return Certificate.of(found) if found else None
+            if found is None:
+                return None
+            presentation = info.context.presentation(viewer)
+            [built] = await _built(session, viewer, [found], selected(info), presentation)
+            return built
+
+    @strawberry.field(
+        description="证书选择 (certificate picker): your enterprise's registry certificates, "
+        "newest issue date first, optionally those whose number starts with `search`; "
+        "keyset-paginated with `first`/`after`, 1–100 per page. Empty for customs officers, who "
+        "own no certificates."
+    )
+    async def certificates(
+        self,
+        info: Info[Context, None],
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="证书号前缀: the number starts with this (trimmed, case-insensitive)."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="每页条数: 1–100 (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="游标: the endCursor of the page before (same search)."
+            ),
+        ] = None,
+    ) -> CertificateConnection:
+        context = info.context
+        viewer = await context.require_viewer()
+        limit = check_first(DEFAULT_FIRST if first is None else first)
+        uscc, prefix = viewer.enterprise_uscc, _prefix(search)
+        cursors = CertificateCursors(context.settings.secret_key, uscc or "", prefix)
+        start = cursors.decode(after) if after is not None else None
+        if after is not None and start is None:
+            raise BadUserInput(pick(BAD_CURSOR, context.language), "after")
+        if uscc is None:
+            return _empty()
+        selection = selected(info)
+        async with context.reading() as session:
+            found = await certificates.page(
+                session, enterprise_uscc=uscc, prefix=prefix, limit=limit, after=start
+            )
+            built = await _built(
+                session, viewer, found.rows, selection, context.presentation(viewer)
+            )
+            has_previous = (
+                start is not None
+                and selection.requests(("pageInfo", "hasPreviousPage"))
+                and await certificates.exists_before(
+                    session, enterprise_uscc=uscc, prefix=prefix, before=start
+                )
+            )
+            total = (
+                await certificates.count(session, enterprise_uscc=uscc, prefix=prefix)
+                if selection.requests(("totalCount",))
+                else None
+            )
+            edges = [
+                CertificateEdge(cursor=cursors.encode(certificates.position(row)), node=node)
+                for row, node in zip(found.rows, built, strict=True)
+            ]
+        return CertificateConnection(
+            edges=edges,
+            nodes=built,
+            page_info=PageInfo(
+                has_next_page=found.has_more,
+                has_previous_page=has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total=total,
+        )
+
+
+def _empty() -> CertificateConnection:
+    return CertificateConnection(
+        edges=[],
+        nodes=[],
+        page_info=PageInfo(
+            has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+        ),
+        total=0,
+    )

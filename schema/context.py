@@ -108,12 +108,11 @@ class Context:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads; build what you return inside the block (objects expire after)."""
+        """A session for reads; build what you return inside the block (objects are detached
+        after). Closing the session gives its connection back to the pool, which ends any read
+        transaction (a rollback on return; on PostgreSQL reads run in autocommit and have none)."""
         async with self._lock, self.database.reader() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -64,6 +64,14 @@ class CoordinationQuery:
             return types.coordination(row, info.context.presentation(viewer)) if row else None
 
 
+SAVE_ROLE = role_for(Action.EDIT)
+
+
+def save_target(input: SaveCoordinationInput) -> int | None:
+    """The request a save replaces (None: it creates one)."""
+    return coordination_pk(input.id) if input.id is not None else None
+
+
 Service = Callable[..., Awaitable[int]]
 
 
@@ -104,7 +112,7 @@ class CoordinationMutation:
                 session=session,
                 viewer=viewer,
                 form=input.form(),
-                coordination_id=coordination_pk(input.id) if input.id is not None else None,
+                coordination_id=save_target(input),
                 expected_version=input.expected_version,
                 now=info.context.now,
             )
@@ -113,7 +121,7 @@ class CoordinationMutation:
             info,
             payload=SaveCoordinationPayload,
             outcome=Outcome.SAVE,
-            role=role_for(Action.EDIT),
+            role=SAVE_ROLE,
             prefix=("input",),
             change=change,
         )

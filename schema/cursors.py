@@ -12,17 +12,19 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from functools import cache
+from functools import cache, lru_cache
 
+from db import certificates
 from db.listing import Filter, Order, OrderField, Position
 
 MAC_BYTES = 16
 
 
 @cache
-def _key(secret: str) -> bytes:
-    # A key of its own, so that a cursor can never pass for a token or a download signature.
-    return hmac.new(secret.encode(), b"xhsz coordination cursor", hashlib.sha256).digest()
+def _key(secret: str, purpose: bytes = b"xhsz coordination cursor") -> bytes:
+    # A key of its own, so that a cursor can never pass for a token or a download signature,
+    # nor one list's cursor for another's.
+    return hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
 
 
 def fingerprint(order: Order, filter: Filter) -> bytes:
@@ -42,27 +44,29 @@ def fingerprint(order: Order, filter: Filter) -> bytes:
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).digest()
 
 
-class Cursors:
-    """Encodes and checks the cursors of one query."""
+class _Signed:
+    """base64url(MAC ‖ payload), the MAC keyed for one list and bound to one query."""
 
-    def __init__(self, secret: str, order: Order, filter: Filter) -> None:
-        self._mac = hmac.new(_key(secret), fingerprint(order, filter), hashlib.sha256)
-        self._timed = order.field is not OrderField.COORDINATION_NO
+    def __init__(self, key: bytes, fingerprint: bytes) -> None:
+        self._mac = hmac.new(key, fingerprint, hashlib.sha256)
+
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def of(secret: str, order: Order, filter: Filter) -> "Cursors":
+        """The cursors of a query, made once per order and filter (they only read their MAC
+        state, copying it for each cursor)."""
+        return Cursors(secret, order, filter)
 
     def _sign(self, payload: bytes) -> bytes:
         mac = self._mac.copy()
         mac.update(payload)
         return mac.digest()[:MAC_BYTES]
 
-    def encode(self, position: Position) -> str:
-        value = position.value
-        text = value.isoformat() if isinstance(value, dt.datetime) else value
-        # rank|id|value (the value last: it is the only part that could hold a "|")
-        payload = f"{position.rank}|{position.id}|{text}".encode()
+    def _pack(self, payload: bytes) -> str:
         return base64.urlsafe_b64encode(self._sign(payload) + payload).rstrip(b"=").decode("ascii")
 
-    def decode(self, cursor: str) -> Position | None:
-        """The position a cursor of this query names; None for anything else."""
+    def _unpack(self, cursor: str) -> str | None:
+        """The payload of a cursor this query signed; None for anything else."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
@@ -71,6 +75,47 @@ class Cursors:
         if not hmac.compare_digest(mac, self._sign(payload)):
             return None
         # Signed by us, so well-formed: parsing cannot fail short of a changed secret and format.
-        rank, pk, text = payload.decode().split("|", 2)
+        return payload.decode()
+
+
+class Cursors(_Signed):
+    """Encodes and checks the cursors of one query."""
+
+    def __init__(self, secret: str, order: Order, filter: Filter) -> None:
+        super().__init__(_key(secret), fingerprint(order, filter))
+        self._timed = order.field is not OrderField.COORDINATION_NO
+
+    def encode(self, position: Position) -> str:
+        value = position.value
+        text = value.isoformat() if isinstance(value, dt.datetime) else value
+        # rank|id|value (the value last: it is the only part that could hold a "|")
+        return self._pack(f"{position.rank}|{position.id}|{text}".encode())
+
+    def decode(self, cursor: str) -> Position | None:
+        """The position a cursor of this query names; None for anything else."""
+        payload = self._unpack(cursor)
+        if payload is None:
+            return None
+        rank, pk, text = payload.split("|", 2)
         value = dt.datetime.fromisoformat(text) if self._timed else text
         return Position(int(rank), value, int(pk))
+
+
+class CertificateCursors(_Signed):
+    """Cursors of the certificate picker, bound to the viewer's enterprise and the search: one
+    taken from another enterprise's or another search's list is refused."""
+
+    def __init__(self, secret: str, enterprise_uscc: str, prefix: str | None) -> None:
+        bound = json.dumps([enterprise_uscc, prefix]).encode()
+        super().__init__(_key(secret, b"xhsz certificate cursor"), bound)
+
+    def encode(self, position: certificates.Position) -> str:
+        # date|number (the number last: the only part that could hold a "|")
+        return self._pack(f"{position.issued_on.isoformat()}|{position.certificate_no}".encode())
+
+    def decode(self, cursor: str) -> certificates.Position | None:
+        payload = self._unpack(cursor)
+        if payload is None:
+            return None
+        day, number = payload.split("|", 1)
+        return certificates.Position(dt.date.fromisoformat(day), number)

@@ -36,6 +36,7 @@ from strawberry.schema.schema import validate_document
 
 from db.validation import UNSTORABLE
 from schema.context import BAD_USER_INPUT
+from schema.costs import Costs
 from schema.limits import (
     CircularIntrospection,
     QueryLimits,
@@ -44,6 +45,7 @@ from schema.limits import (
     shape_refusals,
     too_many_tokens,
 )
+from schema.prepared import PreparedDocuments
 
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -123,6 +125,8 @@ class QueryChecks:
 
     def __init__(self, limits: QueryLimits, cache_size: int) -> None:
         self.limits = limits
+        self.prepared = PreparedDocuments(cache_size)
+        self.costs = Costs(cache_size * 4)
         self._parse_cached = lru_cache(maxsize=cache_size)(self._parse)
         self._validate_cached = lru_cache(maxsize=cache_size)(self._validate)
 
@@ -178,7 +182,8 @@ class QueryChecks:
         """What this request's variables make of a valid document: unstorable strings, cost."""
         if has_unstorable_value(variables):
             return [unstorable_string()]
-        return cost_refusals(schema, document, operation_name, variables, self.limits)
+        cost = self.costs.cost(schema, document, operation_name, variables)
+        return cost_refusals(cost, self.limits)
 
 
 class _BySource:
@@ -220,6 +225,11 @@ class QueryGuard(SchemaExtension):
         assert document is not None, "parsed in on_parse"
         schema = context.schema._schema
         errors = self.checks.validate(schema, document, context.validation_rules)
+        query = context.query
+        if not errors and query is not None and len(query) <= CACHEABLE_QUERY_CHARS:
+            # Under the name the request gave (``operation_name`` falls back to the document's).
+            provided_name = context._provided_operation_name
+            self.checks.prepared.record(query, document, provided_name)
         if not errors:
             errors = self.checks.request_refusals(
                 schema, document, context.operation_name, context.variables

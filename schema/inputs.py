@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import strawberry
 
-from db.coordinations import CoordinationForm
+from db.form import CoordinationForm
 from db.models import CoordinationType
 from db.status import ReceiptOutcome
 

@@ -387,14 +387,7 @@ def operation_cost(
     return cost
 
 
-def cost_refusals(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-    limits: QueryLimits,
-) -> list[GraphQLError]:
-    cost = operation_cost(schema, document, operation_name, variables)
+def cost_refusals(cost: int, limits: QueryLimits) -> list[GraphQLError]:
     if cost > limits.max_cost:
         return [QueryLimitExceeded.over("cost", "the cost", cost, limits.max_cost)]
     return []

@@ -13,7 +13,7 @@ from schema import types
 from schema.context import BadUserInput, Context
 from schema.cursors import Cursors
 from schema.paging import DEFAULT_FIRST, check_first
-from schema.selections import details, requests
+from schema.selections import selected
 
 strawberry.enum(OrderField, name="CoordinationOrderField")
 strawberry.enum(Direction, name="OrderDirection")
@@ -131,9 +131,9 @@ class ListingQuery:
         limit, backward = _page_size(first, last)
         wanted = Filter() if filter is None else filter.to_filter()
         order = Order() if order_by is None else Order(order_by.field, order_by.direction)
-        cursors = Cursors(info.context.settings.secret_key, order, wanted)
+        cursors = Cursors.of(info.context.settings.secret_key, order, wanted)
         start, end = (_position(cursors, after, "after"), _position(cursors, before, "before"))
-        selections = info.selected_fields[0].selections
+        selection = selected(info)
         presentation = info.context.presentation(viewer)
 
         async with info.context.reading() as session:
@@ -146,13 +146,13 @@ class ListingQuery:
                 after=start,
                 before=end,
                 backward=backward,
-                details=details(selections),
+                details=selection.details,
             )
             # The far side of a page is known only when it was read; otherwise ask, if wanted.
             outer, flag = (end, "hasNextPage") if backward else (start, "hasPreviousPage")
             outer_exists = (
                 outer is not None
-                and requests(selections, ("pageInfo", flag))
+                and selection.requests(("pageInfo", flag))
                 and await listing.exists_beyond(
                     session,
                     viewer,
@@ -164,7 +164,7 @@ class ListingQuery:
             )
             total = (
                 await listing.count(session, viewer, filter=wanted)
-                if requests(selections, ("totalCount",))
+                if selection.requests(("totalCount",))
                 else None
             )
             edges = [

@@ -157,6 +157,68 @@ DAMAGED_FILE: Text = (
 )
 """``FILE_TYPE_NOT_ALLOWED`` for a file whose first bytes announce a kind its structure is not."""
 
+FORMAT_EXPECTED: Text = ("{label}应为{hint}", "{label} must be {hint}")
+"""``INVALID_FORMAT`` naming the format the value must have (its params' ``format``)."""
+
+FORMAT_HINTS: dict[str, Text] = {
+    # The formats of db.validation and db.form: each completes "…应为" / "… must be".
+    "CERTIFICATE_NO": (
+        "1至40位大写字母、数字、“-”或“/”",
+        "1 to 40 characters of A–Z, 0–9, '-' and '/' (letters are upper-cased)",
+    ),
+    "EXPORT_DECLARATION_NO": (
+        "18位：4位关区代码、4位年份、出口标志0或E、9位顺序号（如350120260000123456）",
+        "18 characters: a 4-digit customs code, a 4-digit year, the export flag 0 or E and a "
+        "9-digit sequence (e.g. 350120260000123456)",
+    ),
+    "IMPORT_DECLARATION_NO": (
+        "1至64个可打印字符（不含换行和控制字符）",
+        "1 to 64 printable characters (no line breaks or control characters)",
+    ),
+    "PHONE": (
+        "手机号（如13812345678）、带区号的固定电话（如0592-5123456，分机写作-8021或转8021）、"
+        "95xxx/400/800服务号码，或以+开头的国际号码（共8至15位数字）",
+        "a mainland mobile (e.g. 13812345678), a landline with its area code (e.g. 0592-5123456, "
+        "an extension as -8021 or 转8021), a 95xxx/400/800 service number, or an international "
+        "number starting with + (8 to 15 digits in all)",
+    ),
+    "USCC": (
+        "18位统一社会信用代码（GB 32100-2015，末位为校验码）",
+        "an 18-character unified social credit code (GB 32100-2015, ending in its check character)",
+    ),
+    "NOT_FOR_TYPE": (
+        "空（该协调单类型没有此项）",
+        "empty (this request type has no such field)",
+    ),
+    "SAME_TYPE": (
+        "已保存的类型（类型保存后不能更改，可不填）",
+        "the stored type (a request's type cannot change; you may leave it out)",
+    ),
+    # What the form says of the fields without a fixed format (coordinationForm's hints).
+    "AGREEMENT": (
+        "优惠贸易协定代码（见tradeAgreements）；证书申请系统中有该证书时可不填，自动带出",
+        "a trade agreement code (see tradeAgreements); may be left out when the certificate "
+        "registry knows the certificate, which then fills it",
+    ),
+    "COUNTRY": (
+        "进口国家/地区的三位字母代码（ISO 3166-1，如KOR），须为所选优惠贸易协定的成员",
+        "the importing country's three-letter code (ISO 3166-1, e.g. KOR), a party to the chosen "
+        "trade agreement",
+    ),
+    "PORT": (
+        "所选进口国家/地区的口岸代码（UN/LOCODE，如KRPUS）",
+        "a port code of the chosen importing country (UN/LOCODE, e.g. KRPUS)",
+    ),
+    "CONTACT_NAME": ("1至50个字符", "1 to 50 characters"),
+    "REASON": ("1至1000个字符，可换行", "1 to 1000 characters; line breaks allowed"),
+}
+
+BAD_CURSOR: Text = (
+    "after不是此列表的游标：它来自其他查询条件或已被改动",
+    "after is not a cursor of this list: it comes from another search or was altered",
+)
+"""``BAD_USER_INPUT`` of a cursor the certificate list did not hand out (with this search)."""
+
 SLOT_LABELS: dict[str, Text] = {
     "ORIGIN_PROOF": ("原产地证明", "proof of origin"),
     "IMPORT_DECLARATION": ("进口报关单", "import declaration"),
@@ -245,6 +307,9 @@ def error_message(problem: Problem, field_name: str | None, language: Language) 
     template = ERROR_MESSAGES[problem.code]
     if problem.code is ErrorCode.INVALID_FORMAT and "character" in problem.params:
         template = REFUSED_CHARACTER
+    elif problem.code is ErrorCode.INVALID_FORMAT and problem.params.get("format") in FORMAT_HINTS:
+        template = FORMAT_EXPECTED
+        params["hint"] = pick(FORMAT_HINTS[str(problem.params["format"])], language)
     if problem.code is ErrorCode.FILE_TYPE_NOT_ALLOWED and "damaged" in problem.params:
         template = DAMAGED_FILE
     return pick(template, language).format_map(_Defaults(params))

@@ -81,14 +81,16 @@ class DeleteAttachmentPayload(CoordinationPayload):
 
 
 def user_errors(
-    problems: tuple[Problem, ...], prefix: FieldPath, context: Context
+    problems: tuple[Problem, ...], prefix: FieldPath, context: Context, *, counted: bool = True
 ) -> list[UserError]:
-    """The payload's ``errors`` for ``problems``, in the caller's language (and counted)."""
+    """The payload's ``errors`` for ``problems``, in the caller's language, and counted as the
+    request's refusals (``xhsz_user_errors_total``) unless they are its answer (a validation)."""
     language = context.language
-    context.observation.user_errors.extend(problem.code.value for problem in problems)
+    if counted:
+        context.observation.user_errors.extend(problem.code.value for problem in problems)
     result = []
     for problem in problems:
-        path = [to_camel_case(part) for part in problem.field] if problem.field else None
+        path = [_input_name(part) for part in problem.field] if problem.field else None
         result.append(
             UserError(
                 field=[*prefix, *path] if path else None,
@@ -97,6 +99,18 @@ def user_errors(
             )
         )
     return result
+
+
+def _input_name(part: str) -> str:
+    """A path part as the client wrote it: a field's camelCase, an enum value as it is
+    (``["attachments", "ORIGIN_PROOF"]``)."""
+    return part if part.isupper() else to_camel_case(part)
+
+
+def check_role(viewer: Viewer, role: Role) -> None:
+    """``FORBIDDEN`` unless the viewer has the role a mutation is for (before anything runs)."""
+    if viewer.role is not role:
+        raise DomainError.of(ErrorCode.FORBIDDEN)
 
 
 P = TypeVar("P", bound=CoordinationPayload)
@@ -124,8 +138,10 @@ async def change_coordination(
     """
     context = info.context
     viewer = await context.require_viewer()
-    if viewer.role is not role:
-        return _refused(payload, outcome, (Problem(ErrorCode.FORBIDDEN),), prefix, context)
+    try:
+        check_role(viewer, role)
+    except DomainError as error:
+        return _refused(payload, outcome, error.problems, prefix, context)
     presentation = context.presentation(viewer)
     details = details or details_below(info)
     try:

@@ -1,41 +1,131 @@
-"""What a query selects below a field: to read only the rows it shows."""
+"""What a query selects below a field: to read only the rows it shows.
 
-from collections.abc import Iterable, Sequence
+Read from the document itself, through fragments, by field name (not alias), whatever
+``@skip``/``@include`` say (so at worst a little more is read than shown). That depends only on the
+field's nodes in a document, and documents are cached (``schema/guard.py``): so the answer is kept
+per field node, and the list's resolver asks it without converting the selection for every request
+(as Strawberry's ``info.selected_fields`` does).
+"""
 
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from db.queries import Details
 
+MAX_REMEMBERED = 4096
 
-def requests(selections: Iterable[Selection], path: Sequence[str]) -> bool:
-    """Whether the query selects ``path`` (field names, through any fragments)."""
+
+class Selected:
+    """The selection set of one field (of all its nodes, as graphql-core merges them)."""
+
+    __slots__ = ("_fragments", "_nodes", "details")
+
+    def __init__(
+        self, nodes: Sequence[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
+    ) -> None:
+        self._nodes = nodes
+        self._fragments = fragments
+        self.details = Details(
+            attachments=self.mentions("attachments"), history=self.mentions("history")
+        )
+
+    def requests(self, path: Sequence[str]) -> bool:
+        """Whether the field selects ``path`` (field names, through any fragments)."""
+        return _requests(self._below(self._nodes), path, self._fragments, set())
+
+    def mentions(self, name: str) -> bool:
+        """Whether a field called ``name`` is selected anywhere below (at any depth)."""
+        return _mentions(self._below(self._nodes), name, self._fragments, set())
+
+    @staticmethod
+    def _below(nodes: Iterable[FieldNode]) -> list[SelectionNode]:
+        return [s for node in nodes if node.selection_set for s in node.selection_set.selections]
+
+
+def _expand(
+    selection: SelectionNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
+) -> Sequence[SelectionNode] | None:
+    """The selections a fragment stands for (None for a field; empty for an unknown or repeated
+    named fragment, which validation refuses anyway)."""
+    if isinstance(selection, InlineFragmentNode):
+        return selection.selection_set.selections
+    if isinstance(selection, FragmentSpreadNode):
+        name = selection.name.value
+        definition = fragments.get(name)
+        if definition is None or name in seen:
+            return ()
+        seen.add(name)
+        return definition.selection_set.selections
+    return None
+
+
+def _requests(
+    selections: Iterable[SelectionNode],
+    path: Sequence[str],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: set[str],
+) -> bool:
     for selection in selections:
-        if not isinstance(selection, SelectedField):
-            if requests(selection.selections, path):
+        inner = _expand(selection, fragments, seen)
+        if inner is not None:
+            if _requests(inner, path, fragments, seen):
                 return True
-        elif selection.name == path[0] and (
-            len(path) == 1 or requests(selection.selections, path[1:])
-        ):
-            return True
+        elif isinstance(selection, FieldNode) and selection.name.value == path[0]:
+            below = selection.selection_set.selections if selection.selection_set else ()
+            if len(path) == 1 or _requests(below, path[1:], fragments, set(seen)):
+                return True
     return False
 
 
-def mentions(selections: Iterable[Selection], name: str) -> bool:
-    """Whether a field called ``name`` is selected anywhere below (conservatively: any depth)."""
-    return any(
-        (isinstance(selection, SelectedField) and selection.name == name)
-        or mentions(selection.selections, name)
-        for selection in selections
-    )
+def _mentions(
+    selections: Iterable[SelectionNode],
+    name: str,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: set[str],
+) -> bool:
+    for selection in selections:
+        inner = _expand(selection, fragments, seen)
+        if inner is not None:
+            if _mentions(inner, name, fragments, seen):
+                return True
+        elif isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return True
+            if selection.selection_set and _mentions(
+                selection.selection_set.selections, name, fragments, seen
+            ):
+                return True
+    return False
 
 
-def details(selections: Iterable[Selection]) -> Details:
-    """The related rows of a request that the selections show, at any depth."""
-    chosen = list(selections)
-    return Details(attachments=mentions(chosen, "attachments"), history=mentions(chosen, "history"))
+_remembered: dict[tuple[int, ...], tuple[tuple[FieldNode, ...], Selected]] = {}
+
+
+def selected(info: Info) -> Selected:
+    """What the current field selects; remembered per field nodes (by identity: the nodes are
+    kept with the answer, so recycled ids never match)."""
+    raw = info._raw_info
+    nodes = tuple(raw.field_nodes)
+    key = tuple(map(id, nodes))
+    found = _remembered.get(key)
+    if found is not None and all(map(operator.is_, found[0], nodes)):
+        return found[1]
+    answer = Selected(nodes, raw.fragments)
+    if len(_remembered) >= MAX_REMEMBERED:
+        _remembered.pop(next(iter(_remembered)))
+    _remembered[key] = (nodes, answer)
+    return answer
 
 
 def details_below(info: Info) -> Details:
-    """``details`` of what the current field selects."""
-    return details(info.selected_fields[0].selections)
+    """The related rows of a request that the current field shows, at any depth."""
+    return selected(info).details

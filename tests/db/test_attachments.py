@@ -95,6 +95,7 @@ async def test_require_attachments_refuses_with_one_problem_per_missing_slot(
             )
     [problem] = refused.value.problems
     assert problem.code is ErrorCode.ATTACHMENT_REQUIRED
+    assert problem.field == ("attachments", "IMPORT_DECLARATION")
     assert error_message(problem, None, Language.ZH) == "请上传进口报关单附件"
     assert error_message(problem, None, Language.EN) == (
         "Please upload the import declaration attachment"

@@ -13,6 +13,7 @@ from db.validation import (
     BLANK,
     CERTIFICATE_NO_MAX,
     IMPORT_DECLARATION_NO_MAX,
+    PHONE,
     USCC_ALPHABET,
     certificate_no,
     export_declaration_no,
@@ -263,3 +264,24 @@ def test_a_letter_anywhere_but_the_flag_breaks_an_export_declaration(
         return
     mutated = value[:position] + letter + value[position + 1 :]
     assert refused_code(export_declaration_no, mutated) is ErrorCode.INVALID_FORMAT
+
+
+@pytest.mark.parametrize(
+    ("validator", "value"),
+    [
+        (phone, "13" + "٨١٢٣٤٥٦٧٨"),  # Arabic-Indic digits: Python's \d takes them, [0-9] not
+        (phone, "13８１２３４５６７８"),  # full-width digits
+        (export_declaration_no, "3501２０２６0000123456"),
+    ],
+)
+def test_digits_are_ascii_digits(
+    validator: Callable[[str, tuple[str, ...]], str], value: str
+) -> None:
+    assert refused_code(validator, value) is ErrorCode.INVALID_FORMAT
+
+
+def test_the_longest_phone_is_the_published_maximum() -> None:
+    longest = "+123 45678 9012 3 4 5"  # 15 digits, five separators
+    assert len(longest) == PHONE.max_length
+    assert phone(longest, FIELD) == longest
+    assert refused_code(phone, longest + "6") is ErrorCode.INVALID_FORMAT

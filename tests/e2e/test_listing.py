@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from db.clock import utcnow
 from db.models import Coordination, CoordinationType
 from db.status import Status
-from tests.support import ALL_FIELDS, Actor, Api, Factory, Stored, store_request
+from tests.support import ALL_FIELDS, Actor, Api, Factory, Stored, store_request, valid_input
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -669,3 +669,25 @@ async def test_several_lists_in_one_request_take_turns_on_the_database(
     data = await api.data(query, actor=alice)
     assert data["drafts"]["totalCount"] == data["pending"]["totalCount"] == 1
     assert data["all"]["nodes"] == [{"attachments": [{"slot": "ORIGIN_PROOF"}]}] * 3
+
+
+@pytest.mark.parametrize(
+    ("selection", "reads"),
+    [
+        ("__typename", 1),
+        ("...on Coordination { attachments { slot } }", 2),
+        ("...Files", 2),
+        ("...on Coordination { history { to } attachments { slot } }", 3),
+    ],
+)
+async def test_related_rows_are_read_only_when_the_document_selects_them(
+    api: Api, factory: Factory, alice: Actor, statements: list[str], selection: str, reads: int
+) -> None:
+    await api.create(alice, valid_input("CUSTOMS_CERTIFICATE"))
+    document = f"query {{ coordinations(first: 5) {{ nodes {{ {selection} }} }} }}"
+    if "...Files" in selection:
+        document += "\nfragment Files on Coordination { attachments { slot } }"
+    for _ in range(2):  # the full way, then the prepared one (schema/prepared.py)
+        statements.clear()
+        await api.data(document, actor=alice)
+        assert len([s for s in statements if "users" not in s]) == reads, statements

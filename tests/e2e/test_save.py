@@ -358,6 +358,56 @@ async def test_a_field_rule_refuses_bad_input_on_update_and_changes_nothing(
     assert await api.get(alice, id=saved["id"]) == saved
 
 
+# (A refused character's message names the character to delete instead: test_text_fields.)
+FORMAT_CASES = [
+    case
+    for case in FIELD_CASES
+    if case[2] == "INVALID_FORMAT" and all("\n" not in str(value) for value in case[1].values())
+]
+
+
+@pytest.mark.parametrize(("kind", "overrides", "code", "field"), FORMAT_CASES)
+async def test_an_invalid_format_message_states_the_expected_format(
+    api: Api, alice: Actor, kind: str, overrides: dict[str, Any], code: str, field: str
+) -> None:
+    chinese = (await api.save(alice, valid_input(kind, **overrides)))["errors"][0]["message"]
+    english = (await api.save(alice, valid_input(kind, **overrides), language="en"))["errors"]
+    assert "应为" in chinese, chinese
+    assert "格式不正确" not in chinese, chinese
+    assert " must be " in english[0]["message"], english
+
+
+async def test_the_export_declaration_message_says_what_the_number_is(
+    api: Api, alice: Actor
+) -> None:
+    values = valid_input("CCPIT_CERTIFICATE", exportDeclarationNo="35012026I000123456")
+    [zh] = (await api.save(alice, values))["errors"]
+    [en] = (await api.save(alice, values, language="en"))["errors"]
+    assert zh["message"] == (
+        "出口报关单号应为18位：4位关区代码、4位年份、出口标志0或E、9位顺序号（如350120260000123456）"
+    )
+    assert en["message"] == (
+        "Export declaration number must be 18 characters: a 4-digit customs code, a 4-digit "
+        "year, the export flag 0 or E and a 9-digit sequence (e.g. 350120260000123456)"
+    )
+
+
+async def test_a_field_of_another_type_and_a_changed_type_say_what_is_expected(
+    api: Api, alice: Actor
+) -> None:
+    [foreign] = (await api.save(alice, valid_input("CCPIT_CERTIFICATE", rulingNo="R1")))["errors"]
+    assert foreign["message"] == "行政裁定/预裁定编号应为空（该协调单类型没有此项）"
+    saved = await api.create(alice, valid_input("CCPIT_CERTIFICATE"))
+    changed = await api.save(
+        alice, valid_input("CCPIT_CERTIFICATE", id=saved["id"], type="RULING_DECLARATION")
+    )
+    assert changed["errors"][0] == {
+        "field": ["input", "type"],
+        "code": "INVALID_FORMAT",
+        "message": "协调单类型应为已保存的类型（类型保存后不能更改，可不填）",
+    }
+
+
 async def test_every_problem_is_reported_at_once(api: Api, alice: Actor) -> None:
     payload = await api.save(alice, {"type": "CUSTOMS_CERTIFICATE", "contactPhone": "x"})
     fields = {(e["field"][1], e["code"]) for e in payload["errors"]}

@@ -82,12 +82,12 @@ async def test_missing_required_attachments_are_each_named(
     payload = await api.submit(alice, saved["id"])
     assert payload["errors"] == [
         {
-            "field": ["attachments"],
+            "field": ["attachments", "ORIGIN_PROOF"],
             "code": "ATTACHMENT_REQUIRED",
             "message": "请上传原产地证明附件",
         },
         {
-            "field": ["attachments"],
+            "field": ["attachments", "IMPORT_DECLARATION"],
             "code": "ATTACHMENT_REQUIRED",
             "message": "请上传进口报关单附件",
         },
@@ -96,7 +96,7 @@ async def test_missing_required_attachments_are_each_named(
     payload = await api.submit(alice, saved["id"], language="en")
     assert payload["errors"] == [
         {
-            "field": ["attachments"],
+            "field": ["attachments", "IMPORT_DECLARATION"],
             "code": "ATTACHMENT_REQUIRED",
             "message": "Please upload the import declaration attachment",
         }

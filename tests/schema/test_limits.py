@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError, parse, validate
 
 from schema import limits, types
+from schema.costs import Costs, page_variables
 from schema.limits import QueryLimits, operation_cost, shape_refusals
 from schema.listing import CoordinationConnection
 from tests.support import ALL_FIELDS
@@ -204,3 +205,42 @@ def test_shape_refusals_name_their_limit(query: str, limit: str) -> None:
     [refusal] = shape_refusals(parse(query), tight)
     assert refusal.extensions is not None
     assert refusal.extensions["limit"] == limit
+
+
+NESTED = """
+query($outer: Int, $inner: Int, $after: String, $unused: Int) {
+  folders(first: $outer) { coordinations(first: $inner) { edges { cursor } } }
+  coordinations(after: $after) { edges { cursor } }
+}
+"""
+
+
+def test_only_the_page_size_variables_are_part_of_a_remembered_cost() -> None:
+    assert page_variables(parse(NESTED)) == ("inner", "outer")
+    assert page_variables(parse(ALL_FIELDS + PAGE)) == ("first", "last")
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"outer": 3, "inner": 7},
+        {"outer": 3, "inner": 7, "after": "x", "unused": 1},
+        {"outer": 7, "inner": 3},
+        {"outer": True, "inner": 7},  # equal to 1 in Python, not a page size here
+        {"outer": 1, "inner": 7},
+        {"outer": 1.0, "inner": 7},
+        {"outer": [1], "inner": 7},  # not a scalar: priced afresh
+        {"outer": None},
+        {},
+    ],
+)
+def test_a_remembered_cost_is_the_cost(variables: dict[str, object]) -> None:
+    remembered = Costs(size=4)
+    document = parse(NESTED)
+    others = [{"outer": 2, "inner": 2}, {"outer": True}, {"outer": 1}, {"outer": 1.0}]
+    for earlier in others:  # fill the memory with neighbours that must not be confused
+        remembered.cost(SCHEMA, document, None, earlier)
+    for _ in range(2):
+        assert remembered.cost(SCHEMA, document, None, variables) == operation_cost(
+            SCHEMA, document, None, variables
+        )

@@ -1,0 +1,145 @@
+"""CPU per request of the app alone, in process: the quick loop for profiling a change.
+
+    .venv/bin/python bench/inprocess.py --database-url postgresql+asyncpg://postgres@127.0.0.1/DB
+    .venv/bin/python bench/inprocess.py --database-url ... --profile 40   # cProfile, top 40
+
+It calls the ASGI app directly (no uvicorn, no client library in the way), one request after
+another, with the demo user's token and ``bench/list.py``'s first-page document, and prints the
+process's CPU time (user + system) per request: what the app and its driver cost, without the HTTP
+server's parsing. Each figure is the median of ``--rounds`` rounds of ``--requests`` requests, so a
+noisy machine moves it less than a single run. Use ``bench/list.py`` for the figures an issue asks
+for; use this to see which change moves them.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import datetime as dt
+import pstats
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from api.app import create_app  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from api.tokens import Tokens  # noqa: E402
+from bench.list import QUERY, TOTAL_QUERY, TWO_STATUSES  # noqa: E402
+from db.clock import utcnow  # noqa: E402
+
+
+def scope_of(token: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"accept", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+
+async def call(app: Any, scope: dict[str, Any], body: bytes) -> bytes:
+    sent = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(dict(scope, state={}), receive, send)
+    return b"".join(chunks)
+
+
+async def run(options: argparse.Namespace) -> None:
+    settings = Settings(database_url=options.database_url, secret_key=secrets.token_urlsafe(48))
+    token = await demo_token(settings)
+    query = TOTAL_QUERY if options.total else QUERY
+    body = orjson.dumps({"query": query, "variables": {"filter": {"status": TWO_STATUSES}}})
+    app = create_app(settings)
+    scope = scope_of(token)
+    async with app.router.lifespan_context(app):
+        answer = orjson.loads(await call(app, scope, body))
+        if answer.get("errors") or not answer["data"]["coordinations"]["edges"]:
+            raise SystemExit(f"unexpected answer: {answer}")
+        for _ in range(200):  # warm the caches and the pool
+            await call(app, scope, body)
+        profiler = cProfile.Profile() if options.profile else None
+        figures = []
+        for _ in range(options.rounds):
+            started = time.process_time()
+            if profiler:
+                profiler.enable()
+            for _ in range(options.requests):
+                await call(app, scope, body)
+            if profiler:
+                profiler.disable()
+            figures.append((time.process_time() - started) * 1000 / options.requests)
+    print(
+        f"in-process {'total' if options.total else 'first'} page: "
+        f"min {min(figures):.3f}, median {statistics.median(figures):.3f} ms CPU/request "
+        f"({options.rounds} rounds of {options.requests}; the least disturbed round is the min)"
+    )
+    if profiler:
+        stats = pstats.Stats(profiler)
+        calls = stats.total_calls / (options.rounds * options.requests)  # type: ignore[attr-defined]
+        print(f"Python function calls per request: {calls:,.0f} (steady whatever the load)")
+        stats.sort_stats("tottime").print_stats(options.profile)
+        stats.sort_stats("cumulative").print_stats(options.profile)
+
+
+async def demo_token(settings: Settings) -> str:
+    app = create_app(settings)
+    async with app.state.database.reader() as session:
+        user_id = await session.scalar(text("SELECT id FROM users WHERE username = 'demo'"))
+    await app.state.database.dispose()
+    if user_id is None:
+        raise SystemExit("no demo user: seed the database with `xhsz demo --requests N` first")
+    tokens = Tokens(
+        secret=settings.secret_key,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl=dt.timedelta(hours=2),
+    )
+    return tokens.issue(user_id=user_id, token_version=1, now=utcnow())[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--total", action="store_true", help="the page with totalCount")
+    parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
