@@ -63,7 +63,7 @@ class Listener:
 
     async def _run(self) -> None:
         failures = 0
-        lost_once = False
+        missed = False  # whether events may have gone unheard (a loss, or a failed start)
         while True:
             lost = asyncio.Event()
             try:
@@ -76,20 +76,21 @@ class Listener:
             except (TimeoutError, OSError, asyncpg.PostgresError) as error:
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
+                missed = True
                 logger.warning("cannot listen for events (%s); trying again in %s s", error, delay)
                 await self._close()
                 await asyncio.sleep(delay)
                 continue
             failures = 0
             self.listening.set()
-            if lost_once:
+            if missed:
                 logger.warning("listening for events again; events committed meanwhile are lost")
                 self.on_resumed()
             else:
                 logger.info("listening for events on %s", CHANNEL)
             await self._watch(connection, lost)
             self.listening.clear()
-            lost_once = True
+            missed = True
             logger.warning("lost the connection listening for events; reconnecting")
             await self._close()
 
