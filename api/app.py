@@ -8,10 +8,12 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from api import graphiql, health, metrics
+from api.cors import CorsMiddleware
 from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
 from api.limits import BodyLimit
 from api.observability import AccessLog
+from api.persisted import PersistedDocuments, load_manifest
 from api.principals import Principals
 from api.security import SecurityMiddleware
 from api.settings import Settings
@@ -47,6 +49,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_batch_operations=settings.max_batch_operations,
         compiled=settings.compiled_executor,
     )
+    persisted = PersistedDocuments(
+        database,
+        trusted=load_manifest(settings.trusted_documents) if settings.trusted_documents else None,
+        trusted_only=settings.trusted_documents_only,
+    )
     graphql = GraphQLEndpoint(
         schema,
         database=database,
@@ -56,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         storage=storage,
         links=links,
         hub=hub,
+        persisted=persisted,
     )
     downloads = Downloads(database=database, storage=storage, links=links)
     metrics.watch_pool(database)
@@ -76,11 +84,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics.endpoint, methods=["GET"]),
             *graphiql.routes,
             Route("/attachments/{attachment_id:int}", downloads.serve, methods=["GET"]),
+            Route("/attachments/{attachment_id:int}/preview", downloads.preview, methods=["GET"]),
         ],
         # Outermost first: every request is logged and measured, and every response gets a
         # request id and the security headers, 413s too.
         middleware=[
             Middleware(AccessLog),
+            # Outside the security middleware, so that its last-resort 500/503 reaches a
+            # cross-origin page too; only there when origins are configured (no cost otherwise).
+            *(
+                [Middleware(CorsMiddleware, origins=settings.cors_origins)]
+                if settings.cors_origins
+                else []
+            ),
             Middleware(SecurityMiddleware),
             Middleware(
                 BodyLimit,
@@ -100,4 +116,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.storage = storage
     app.state.links = links
     app.state.hub = hub
+    app.state.persisted = persisted
     return app

@@ -38,7 +38,14 @@ from db.models import Attachment
 
 logger = logging.getLogger(__name__)
 
+PREVIEW = "\npreview"
+"""What a preview link's signature covers besides a download link's."""
+
 KEY_CONTEXT = b"xhsz attachment download links v1"
+
+PREVIEW_POLICY = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+"""A preview's policy: the browser shows the PDF or image and runs nothing (no script, no form,
+no plug-in content from elsewhere, an opaque origin)."""
 
 
 @dataclass(frozen=True)
@@ -77,13 +84,33 @@ class DownloadLinks:
         query = f"user={user}&expires={expires}&signature={signature}"
         return f"{self.base_url}/attachments/{attachment_id}?{query}"
 
+    def preview_url(
+        self,
+        attachment_id: int,
+        *,
+        user_id: int,
+        token_version: int,
+        now: dt.datetime,
+    ) -> str:
+        """Like ``url``, for ``/attachments/{id}/preview`` (shown inline), signed as a preview
+        (so that neither kind of link passes for the other)."""
+        expires = str(int((now + self.ttl).timestamp()))
+        user = f"{user_id}.{token_version}"
+        signature = self._sign(attachment_id, user, expires, PREVIEW)
+        query = f"user={user}&expires={expires}&signature={signature}"
+        return f"{self.base_url}/attachments/{attachment_id}/preview?{query}"
+
     def verify(
-        self, attachment_id: int, query: Mapping[str, str], now: dt.datetime
+        self,
+        attachment_id: int,
+        query: Mapping[str, str],
+        now: dt.datetime,
+        purpose: str = "",
     ) -> Grant | None:
         """Who the link was issued to, if it is ours, unaltered and not expired."""
         user, expires = query.get("user", ""), query.get("expires", "")
         signature = query.get("signature", "")
-        expected = self._sign(attachment_id, user, expires)
+        expected = self._sign(attachment_id, user, expires, purpose)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return None
         user_id, _, token_version = user.partition(".")
@@ -94,21 +121,21 @@ class DownloadLinks:
         except ValueError:
             return None
 
-    def _sign(self, attachment_id: int, user: str, expires: str) -> str:
-        message = f"{attachment_id}\n{user}\n{expires}".encode()
+    def _sign(self, attachment_id: int, user: str, expires: str, purpose: str = "") -> str:
+        message = f"{attachment_id}\n{user}\n{expires}{purpose}".encode()
         digest = hmac.new(self.key, message, hashlib.sha256).digest()
         return urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def content_disposition(file_name: str) -> str:
-    """``attachment`` with the name twice (RFC 6266): ``filename*`` in UTF-8 (RFC 5987) for every
-    current client, and an ASCII ``filename`` for the oldest."""
+def content_disposition(file_name: str, kind: str = "attachment") -> str:
+    """``attachment`` (or ``inline``) with the name twice (RFC 6266): ``filename*`` in UTF-8
+    (RFC 5987) for every current client, and an ASCII ``filename`` for the oldest."""
     fallback = unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode()
     fallback = re.sub(r'[^\x20-\x7e]|["\\]', "_", fallback).strip()
     stem, dot, extension = fallback.rpartition(".")
     if not (stem if dot else fallback).strip(" _."):
         fallback = "attachment" + dot + (extension if dot else "")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 class DamagedFile(RuntimeError):
@@ -118,16 +145,19 @@ class DamagedFile(RuntimeError):
 class FileStream(StreamingResponse):
     """Streams an open file and closes it however the response ends (also on a disconnect)."""
 
-    def __init__(self, opened: OpenFile, row: Attachment) -> None:
+    def __init__(self, opened: OpenFile, row: Attachment, *, inline: bool = False) -> None:
+        headers = {
+            "Content-Length": str(row.size),
+            "Content-Disposition": content_disposition(
+                row.file_name, "inline" if inline else "attachment"
+            ),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if inline:
+            headers["Content-Security-Policy"] = PREVIEW_POLICY
         super().__init__(
-            _verified(opened.chunks(), row.sha256),
-            media_type=row.content_type,
-            headers={
-                "Content-Length": str(row.size),
-                "Content-Disposition": content_disposition(row.file_name),
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
+            _verified(opened.chunks(), row.sha256), media_type=row.content_type, headers=headers
         )
         self.opened = opened
 
@@ -154,7 +184,8 @@ async def _verified(chunks: AsyncIterator[bytes], sha256: str) -> AsyncIterator[
 
 
 class Downloads:
-    """The ``GET /attachments/{id}`` route."""
+    """The ``GET /attachments/{id}`` route, and ``GET /attachments/{id}/preview`` (the same file,
+    ``inline`` under ``PREVIEW_POLICY``)."""
 
     def __init__(self, *, database: Database, storage: LocalStorage, links: DownloadLinks) -> None:
         self.database = database
@@ -162,8 +193,15 @@ class Downloads:
         self.links = links
 
     async def serve(self, request: Request) -> Response:
+        return await self._serve(request, inline=False)
+
+    async def preview(self, request: Request) -> Response:
+        return await self._serve(request, inline=True)
+
+    async def _serve(self, request: Request, *, inline: bool) -> Response:
         attachment_id: int = request.path_params["attachment_id"]
-        grant = self.links.verify(attachment_id, request.query_params, utcnow())
+        purpose = PREVIEW if inline else ""
+        grant = self.links.verify(attachment_id, request.query_params, utcnow(), purpose)
         if grant is None:
             return PlainTextResponse("This download link is invalid or has expired.", 403)
         async with self.database.reader() as session:
@@ -190,4 +228,4 @@ class Downloads:
                 row.size,
             )
             return PlainTextResponse("The file is not available.", 500)
-        return FileStream(opened, row)
+        return FileStream(opened, row, inline=inline)

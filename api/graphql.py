@@ -17,8 +17,11 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Persisted operations (automatic persisted queries, trusted documents) are resolved before
+  anything is parsed, by the view this one extends (``api.persisted_view``).
 - A WebSocket on the same path speaks ``graphql-transport-ws`` (``api.transport``), for
-  subscriptions only; a handshake from a page on another origin is refused (403).
+  subscriptions only; a handshake from a page on another origin that ``XHSZ_CORS_ORIGINS`` does
+  not list is refused (403).
 """
 
 import datetime as dt
@@ -32,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -43,6 +45,8 @@ from api import graphiql, multipart, prepared
 from api.downloads import DownloadLinks
 from api.media import GRAPHQL_RESPONSE_JSON, JSON, MULTIPART, media_type, preferred_response_type
 from api.observability import GRAPHIQL, observation_of
+from api.persisted import PersistedDocuments, Refusal
+from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.security import graphiql_policy, request_id
 from api.settings import Settings
@@ -76,11 +80,18 @@ HTTP_CODES = {
 class Refused(Exception):
     """A request refused at the HTTP level, before any GraphQL ran."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -94,9 +105,9 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
     }
 
 
-class GraphQLEndpoint(GraphQL[Context, None]):
+class GraphQLEndpoint(PersistedOperationsView):
     graphql_transport_ws_handler_class = TransportHandler
-    websocket_adapter_class = TextFrames
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -109,6 +120,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         storage: LocalStorage,
         links: DownloadLinks,
         hub: Hub,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -118,6 +130,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=dt.timedelta(seconds=hub.limits.init_timeout_seconds),
             max_subscriptions_per_connection=None,  # api.transport counts them itself
+            # A WebSocket handshake's Origin: the page's own, none (not a browser), or a listed
+            # one; any other is refused with 403 (Strawberry's check, before anything runs).
+            allowed_origins=settings.cors_origins,
         )
         self.hub = hub
         self.prepared = schema.prepared
@@ -128,6 +143,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         self.principals = principals
         self.storage = storage
         self.links = links
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -140,6 +156,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
+        except Refusal as refusal:  # a persisted operation's (api.persisted)
+            response = self.refusal(
+                request, Refused(refusal.status, refusal.message, code=refusal.code)
+            )
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
                 request, Refused(error.status_code, error.reason, self.allow(error.status_code))
@@ -153,7 +173,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return {"Allow": "GET, POST" if self.allow_queries_via_get else "POST"}
 
     def refusal(self, request: Request, refused: Refused) -> Response:
-        code = HTTP_CODES.get(refused.status, "BAD_REQUEST")
+        code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
         body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
         return Response(

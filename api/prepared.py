@@ -5,8 +5,10 @@ same: a POST of ``application/json`` (UTF-8) whose body is one JSON object with 
 ``query`` (a string), ``variables`` (an object or null) and ``operationName`` (a string or null),
 naming a query or mutation the schema has prepared (``schema/prepared.py``). Then it runs the same
 context, execution, result processing and response the full way would, without Strawberry's HTTP
-view around them. Anything else (a batch, an upload, GET, extensions, JSON that only Python's
-parser accepts, a document not seen yet) returns None, and the full way answers.
+view around them. Anything else (a batch, an upload, GET, extensions such as a persisted query's
+hash, JSON that only Python's parser accepts, a document not seen yet) returns None, and the full
+way answers. A text is prepared only after the full way ran it, so the prepared way allows nothing
+the full way refuses: in trusted-documents-only mode (``api.persisted``) only manifest texts are.
 """
 
 from typing import TYPE_CHECKING, Any

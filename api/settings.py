@@ -51,6 +51,12 @@ class Settings:
     """How long a worker trusts what it read of a token's user (the bound on revocation)."""
     compiled_executor: bool = True
     subscription_limits: SubscriptionLimits = field(default_factory=SubscriptionLimits)
+    cors_origins: tuple[str, ...] = ()
+    """Exact origins (``https://portal.example.gov.cn``) whose pages may call the API."""
+    trusted_documents: Path | None = None
+    """A JSON manifest ``{"<sha256>": "<document>"}`` of the operations front ends ship."""
+    trusted_documents_only: bool = False
+    """Run only the manifest's operations (and register no automatic persisted queries)."""
 
     @property
     def is_production(self) -> bool:
@@ -86,6 +92,12 @@ class Settings:
             window=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_WINDOW_SECONDS", 900)),
             lockout=dt.timedelta(seconds=reader.integer("XHSZ_LOGIN_LOCKOUT_SECONDS", 900)),
         )
+        documents = reader.text("XHSZ_TRUSTED_DOCUMENTS", "")
+        only_trusted = reader.flag("XHSZ_TRUSTED_DOCUMENTS_ONLY", False)
+        if only_trusted and not documents:
+            raise SettingsError(
+                "XHSZ_TRUSTED_DOCUMENTS_ONLY=true needs XHSZ_TRUSTED_DOCUMENTS=FILE"
+            )
         defaults = QueryLimits()
         query_limits = QueryLimits(
             max_depth=reader.integer("XHSZ_MAX_QUERY_DEPTH", defaults.max_depth),
@@ -137,6 +149,9 @@ class Settings:
                 ping_seconds=reader.integer("XHSZ_SUBSCRIPTION_PING_SECONDS", 15),
                 recheck_seconds=reader.integer("XHSZ_SUBSCRIPTION_RECHECK_SECONDS", 2),
             ),
+            cors_origins=cors_origins(reader.text("XHSZ_CORS_ORIGINS", "")),
+            trusted_documents=Path(documents) if documents else None,
+            trusted_documents_only=only_trusted,
         )
 
 
@@ -188,6 +203,31 @@ def public_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
         raise SettingsError(f"{problem}, with a host and no user name, not {value!r}")
     return value.rstrip("/")
+
+
+def cors_origins(value: str) -> tuple[str, ...]:
+    """``XHSZ_CORS_ORIGINS``: comma-separated exact origins, each ``scheme://host[:port]`` as a
+    browser sends it in ``Origin`` (lower case, no path, no trailing slash); no wildcards."""
+    origins = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    for origin in origins:
+        parts = urlsplit(origin)
+        try:
+            parts.port  # noqa: B018 (raises for a port out of range)
+        except ValueError:
+            parts = parts._replace(scheme="")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or origin != f"{parts.scheme}://{parts.netloc}"
+            or origin != origin.lower()
+            or "@" in parts.netloc
+            or "*" in origin
+        ):
+            raise SettingsError(
+                "XHSZ_CORS_ORIGINS must list exact origins such as https://portal.example.gov.cn "
+                f"(lower case, no path, no trailing slash, no wildcard), not {origin!r}"
+            )
+    return origins
 
 
 def development_secret(path: Path) -> str:

@@ -8,9 +8,10 @@ the fan-out from one to the other.
   viewer may see it now (``db.queries.may_see``: an enterprise user its enterprise's, customs
   all; a deleted request only its ``DELETED`` event). Each subscription has a bounded queue: a
   subscriber that falls that far behind is disconnected (1013), never buffered without bound.
-- **Revocation.** Every ``recheck`` seconds one statement reads the token versions of the users
-  with open connections; a connection whose user was disabled, whose password changed or whose
-  token expired is closed with 4403.
+- **Revocation.** Every ``recheck`` seconds two statements read the token versions of the users
+  with open connections and which of their tokens ``logout`` revoked; a connection whose user
+  was disabled, whose password changed (or ``logoutEverywhere``), whose token was logged out or
+  has expired is closed with 4403.
 - **Limits.** Connections per user and subscriptions per connection are counted per worker.
 """
 
@@ -60,6 +61,8 @@ class Connection:
     language: Language
     close: Callable[[Closing], None]
     """Ends the connection (once; later calls do nothing), without waiting for it."""
+    token_id: str = ""
+    """The token's ``jti``, which ``logout`` revokes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +222,14 @@ class Hub:
             versions = await identity.valid_token_versions(
                 session=session, user_ids={c.user_id for c in connections}
             )
+            revoked = await identity.revoked_token_ids(
+                session=session, token_ids={c.token_id for c in connections if c.token_id}
+            )
             await session.rollback()
         now = time.time()
         for connection in connections:
             valid = versions.get(connection.user_id) == connection.token_version
-            if not valid or connection.token_expires <= now:
+            if not valid or connection.token_id in revoked or connection.token_expires <= now:
                 metrics.DISCONNECTS.labels("revoked").inc()
                 connection.close(Closing.FORBIDDEN)
 

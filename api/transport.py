@@ -118,6 +118,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             token_expires=context.token_expires,
             language=context.language,
             close=self.end,
+            token_id=context.token_id,
         )
         if not self.hub.admit(connection):
             await self._close(Closing.TOO_MANY_CONNECTIONS)

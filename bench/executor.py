@@ -57,7 +57,12 @@ VARIABLES = {"filter": {"status": ["ACCEPTED", "RETURNED"]}}
 
 def page(rows: int) -> CoordinationConnection:
     """A first page as ``coordinations`` builds it, from records shaped like the list's."""
-    presentation = Presentation(Role.ENTERPRISE, Language.ZH, lambda pk: f"/attachments/{pk}?s=x")
+    presentation = Presentation(
+        Role.ENTERPRISE,
+        Language.ZH,
+        lambda pk: f"/attachments/{pk}?s=x",
+        lambda pk: f"/attachments/{pk}/preview?s=x",
+    )
     kinds = list(CoordinationType)
     edges = []
     for index in range(rows):

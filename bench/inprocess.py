@@ -32,7 +32,13 @@ sys.path.insert(0, str(ROOT))
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.tokens import Tokens  # noqa: E402
-from bench.list import QUERY, TOTAL_QUERY, TWO_STATUSES  # noqa: E402
+from bench.list import (  # noqa: E402
+    QUERY,
+    SAVE_INPUT,
+    SAVE_MUTATION,
+    TOTAL_QUERY,
+    TWO_STATUSES,
+)
 from db.clock import utcnow  # noqa: E402
 
 
@@ -81,13 +87,16 @@ async def call(app: Any, scope: dict[str, Any], body: bytes) -> bytes:
 async def run(options: argparse.Namespace) -> None:
     settings = Settings(database_url=options.database_url, secret_key=secrets.token_urlsafe(48))
     token = await demo_token(settings)
-    query = TOTAL_QUERY if options.total else QUERY
-    body = orjson.dumps({"query": query, "variables": {"filter": {"status": TWO_STATUSES}}})
+    if options.save:
+        body = orjson.dumps({"query": SAVE_MUTATION, "variables": {"input": SAVE_INPUT}})
+    else:
+        query = TOTAL_QUERY if options.total else QUERY
+        body = orjson.dumps({"query": query, "variables": {"filter": {"status": TWO_STATUSES}}})
     app = create_app(settings)
     scope = scope_of(token)
     async with app.router.lifespan_context(app):
         answer = orjson.loads(await call(app, scope, body))
-        if answer.get("errors") or not answer["data"]["coordinations"]["edges"]:
+        if answer.get("errors") or not any(answer["data"].values()):
             raise SystemExit(f"unexpected answer: {answer}")
         for _ in range(200):  # warm the caches and the pool
             await call(app, scope, body)
@@ -103,7 +112,7 @@ async def run(options: argparse.Namespace) -> None:
                 profiler.disable()
             figures.append((time.process_time() - started) * 1000 / options.requests)
     print(
-        f"in-process {'total' if options.total else 'first'} page: "
+        f"in-process {'save' if options.save else 'total' if options.total else 'first'}: "
         f"min {min(figures):.3f}, median {statistics.median(figures):.3f} ms CPU/request "
         f"({options.rounds} rounds of {options.requests}; the least disturbed round is the min)"
     )
@@ -137,6 +146,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--total", action="store_true", help="the page with totalCount")
+    parser.add_argument("--save", action="store_true", help="saves (each creates a draft)")
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
     asyncio.run(run(parser.parse_args()))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from sqlalchemy import Enum, String
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,30 +99,63 @@ async def run(
     session: AsyncSession, statement: ClauseElement, values: Mapping[str, Any]
 ) -> list[tuple[Any, ...]] | None:
     """The rows of ``statement`` run on asyncpg under ``session``'s connection; None on another
-    driver, or for a statement rendered per execution: run it the usual way."""
+    driver, or for a statement rendered per execution: run it the usual way.
+
+    No ping precedes a statement (``db/database.py``); instead a read that finds its connection
+    gone (the server restarted or ended it, and the client had not heard yet) is run once more
+    on a new connection. Only a read outside a transaction (autocommit): a write's transaction
+    is lost with its connection, and the caller must see that."""
+    found = await _driver(session)
+    if found is None:
+        return None
+    compiled = _compiled(statement, found.dialect)
+    if compiled is None:
+        return None
+    arguments = compiled.arguments(values)
+    try:
+        records = await _fetch(found, compiled, arguments)
+    except DROPPED:
+        if not (found.autocommit and found.asyncpg.is_closed()):
+            raise
+        await session.invalidate()  # the session starts afresh on another connection
+        found = await _driver(session)
+        assert found is not None, "the same session, the same driver"
+        records = await _fetch(found, compiled, arguments)
+    return [compiled.row(record) for record in records]
+
+
+# What a statement raises when its connection is gone (asyncpg's, or the socket's own).
+DROPPED = (ConnectionDoesNotExistError, ConnectionError)
+
+
+async def _driver(session: AsyncSession) -> "_Driver | None":
     found: _Driver | None = session.info.get(_Driver)
     if found is None or found.transaction is not session.sync_session.get_transaction():
         connection = await session.connection()
         if connection.dialect.driver != "asyncpg":
             return None
         raw = await connection.get_raw_connection()
+        options = (
+            connection.sync_connection.get_execution_options() if connection.sync_connection else {}
+        )
         found = session.info[_Driver] = _Driver(
             session.sync_session.get_transaction(),
             connection.dialect,
             connection.sync_connection,
             raw.driver_connection,
+            autocommit=options.get("isolation_level") == "AUTOCOMMIT",
         )
-    compiled = _compiled(statement, found.dialect)
-    if compiled is None:
-        return None
-    arguments = compiled.arguments(values)
+    return found
+
+
+async def _fetch(found: "_Driver", compiled: _Compiled, arguments: list[Any]) -> list[Any]:
     sync = found.sync
     if sync is not None and sync.dispatch.before_cursor_execute:
         # What listens to the engine's statements (tests that count them, the benchmark that
         # replays them) sees these too.
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, arguments, None, False)
-    records = await found.asyncpg.fetch(compiled.sql, *arguments)
-    return [compiled.row(record) for record in records]
+    records: list[Any] = await found.asyncpg.fetch(compiled.sql, *arguments)
+    return records
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +167,4 @@ class _Driver:
     dialect: Dialect
     sync: Connection | None
     asyncpg: Any
+    autocommit: bool

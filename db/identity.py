@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db import validation
 from db.errors import DomainError, ErrorCode, Problem
-from db.models import Enterprise, LoginFailure, User
+from db.models import Enterprise, LoginFailure, RevokedToken, User
 from db.status import Role
 
 USERNAME_MAX = 64
@@ -160,17 +160,22 @@ async def find_login(*, session: AsyncSession, username: str) -> LoginSuccess | 
     return LoginSuccess(viewer=_viewer(user, enterprise), token_version=user.token_version)
 
 
-async def load_viewer(*, session: AsyncSession, user_id: int, token_version: int) -> Viewer | None:
-    """The viewer a token names, if the user is still active and the token not revoked.
+async def load_viewer(
+    *, session: AsyncSession, user_id: int, token_version: int, token_id: str | None = None
+) -> Viewer | None:
+    """The viewer a token names, if the user is still active and the token not revoked (neither
+    all of the user's tokens, by their version, nor, given its ``token_id``, this one by logout).
 
     Every request runs this, so it reads plain columns rather than ORM objects."""
-    row = (
-        await session.execute(
-            select(User.username, User.role, Enterprise.id, Enterprise.uscc, Enterprise.name)
-            .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
-            .where(User.id == user_id, User.is_active, User.token_version == token_version)
-        )
-    ).first()
+    statement = (
+        select(User.username, User.role, Enterprise.id, Enterprise.uscc, Enterprise.name)
+        .outerjoin(Enterprise, User.enterprise_id == Enterprise.id)
+        .where(User.id == user_id, User.is_active, User.token_version == token_version)
+    )
+    if token_id is not None:
+        revoked = select(RevokedToken.jti).where(RevokedToken.jti == token_id)
+        statement = statement.where(~revoked.exists())
+    row = (await session.execute(statement)).first()
     if row is None:
         return None
     username, role, enterprise_id, uscc, name = row
@@ -189,6 +194,17 @@ async def valid_token_versions(
         select(User.id, User.token_version).where(User.id.in_(list(user_ids)), User.is_active)
     )
     return {row.id: row.token_version for row in rows}
+
+
+async def revoked_token_ids(*, session: AsyncSession, token_ids: Collection[str]) -> set[str]:
+    """Which of ``token_ids`` (``jti``) ``logout`` revoked (the other half of ``load_viewer``'s
+    check, for many tokens in one statement)."""
+    if not token_ids:
+        return set()
+    rows = await session.scalars(
+        select(RevokedToken.jti).where(RevokedToken.jti.in_(list(token_ids)))
+    )
+    return set(rows)
 
 
 async def _is_locked(

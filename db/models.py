@@ -326,3 +326,24 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PersistedQuery(Base):
+    """A GraphQL document registered by a client's automatic persisted query (its SHA-256)."""
+
+    __tablename__ = "persisted_queries"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RevokedToken(Base):
+    """A bearer token revoked by ``logout`` (by its ``jti``), kept until it would have expired."""
+
+    __tablename__ = "revoked_tokens"
+    __table_args__ = (Index("ix_revoked_tokens_expires_at", "expires_at"),)
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ from schema.nodes import NodeQuery
 from schema.observability import OperationLabel
 from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
+from schema.sessions import SessionMutation
 from schema.subscriptions import CoordinationSubscription, OverWebSocket
 
 CACHE_SIZE = 1024
@@ -43,7 +44,9 @@ Query = merge_types(
         FormQuery,
     ),
 )
-Mutation = merge_types("Mutation", (IdentityMutation, CoordinationMutation, AttachmentMutation))
+Mutation = merge_types(
+    "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
+)
 Subscription = CoordinationSubscription  # the only one, so far
 
 

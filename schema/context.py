@@ -25,7 +25,7 @@ from api.downloads import DownloadLinks
 from api.observability import Observation, observation_of
 from api.principals import Principals
 from api.storage import LocalStorage
-from api.tokens import Tokens
+from api.tokens import TokenClaims, Tokens
 from db import identity
 from db.clock import utcnow
 from db.database import Database
@@ -78,10 +78,21 @@ class Context:
     _viewer: Viewer | None = None
     _viewer_loaded: bool = False
     _token_version: int = 0
+    _claims: TokenClaims | None = None
 
     def presentation(self, viewer: Viewer, now: dt.datetime | None = None) -> Presentation:
-        """How to show objects to ``viewer`` (download links valid from ``now``, by default the
-        request's time)."""
+        """How to show objects to ``viewer`` (links valid from ``now``: by default the request's
+        time; a subscription's deliveries give theirs, as its connection outlives any link)."""
+        preview_url = (
+            self._preview_url
+            if now is None
+            else partial(
+                self.links.preview_url,
+                user_id=viewer.user_id,
+                token_version=self._token_version,
+                now=now,
+            )
+        )
         return Presentation(
             role=viewer.role,
             language=self.language,
@@ -91,11 +102,26 @@ class Context:
                 token_version=self._token_version,
                 now=now or self.now,
             ),
+            preview_url=preview_url,
+        )
+
+    def _preview_url(self, attachment_id: int) -> str:
+        # A bound method rather than another partial: nothing is built unless previewUrl is
+        # selected (a partial per request cost ~0.5 µs, a tenth of a percent of a list page).
+        viewer = self._viewer
+        assert viewer is not None, "only an authenticated viewer's objects have links"
+        return self.links.preview_url(
+            attachment_id, user_id=viewer.user_id, token_version=self._token_version, now=self.now
         )
 
     @property
     def token_version(self) -> int:
         return self._token_version
+
+    @property
+    def token_id(self) -> str:
+        """The token's ``jti`` (``logout`` revokes it); empty without a valid token."""
+        return self._claims.token_id if self._claims is not None else ""
 
     @property
     def request_id(self) -> str:
@@ -140,21 +166,31 @@ class Context:
                 if claims is not None:
                     self._token_version = claims.token_version
                     self.token_expires = claims.expires
-                    self._viewer = await self._load_viewer(claims.user_id, claims.token_version)
+                    self._claims = claims
+                    self._viewer = await self._load_viewer(claims)
                 self._viewer_loaded = True
                 if self._viewer is not None:
                     self.observe_viewer(self._viewer)
         return self._viewer
 
-    async def _load_viewer(self, user_id: int, token_version: int) -> Viewer | None:
-        known, viewer = self.principals.lookup(user_id, token_version)
+    async def _load_viewer(self, claims: TokenClaims) -> Viewer | None:
+        key = (claims.user_id, claims.token_version, claims.token_id)
+        known, viewer = self.principals.lookup(key)
         if not known:
             async with self.reading() as session:
                 viewer = await identity.load_viewer(
-                    session=session, user_id=user_id, token_version=token_version
+                    session=session,
+                    user_id=claims.user_id,
+                    token_version=claims.token_version,
+                    token_id=claims.token_id,
                 )
-            self.principals.remember(user_id, token_version, viewer)
+            self.principals.remember(key, viewer)
         return viewer
+
+    async def token_claims(self) -> TokenClaims | None:
+        """What the request's token says, once the viewer it names was found valid."""
+        await self.viewer()
+        return self._claims if self._viewer is not None else None
 
     @property
     def observation(self) -> Observation:

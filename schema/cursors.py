@@ -50,13 +50,6 @@ class _Signed:
     def __init__(self, key: bytes, fingerprint: bytes) -> None:
         self._mac = hmac.new(key, fingerprint, hashlib.sha256)
 
-    @staticmethod
-    @lru_cache(maxsize=1024)
-    def of(secret: str, order: Order, filter: Filter) -> "Cursors":
-        """The cursors of a query, made once per order and filter (they only read their MAC
-        state, copying it for each cursor)."""
-        return Cursors(secret, order, filter)
-
     def _sign(self, payload: bytes) -> bytes:
         mac = self._mac.copy()
         mac.update(payload)
@@ -84,6 +77,13 @@ class Cursors(_Signed):
     def __init__(self, secret: str, order: Order, filter: Filter) -> None:
         super().__init__(_key(secret), fingerprint(order, filter))
         self._timed = order.field is not OrderField.COORDINATION_NO
+
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def of(secret: str, order: Order, filter: Filter) -> "Cursors":
+        """The cursors of a query, made once per order and filter (they only read their MAC
+        state, copying it for each cursor)."""
+        return Cursors(secret, order, filter)
 
     def encode(self, position: Position) -> str:
         value = position.value

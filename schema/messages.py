@@ -237,6 +237,13 @@ class Outcome(enum.Enum):
     DELETE = ("删除成功", "Deleted", "删除失败", "Deletion failed")
     UPLOAD = ("上传成功", "Uploaded", "上传失败", "Upload failed")
     RECORD_RECEIPT = ("操作成功", "Recorded", "操作失败", "Recording failed")
+    LOGOUT = ("退出成功", "Logged out", "退出失败", "Logout failed")
+    LOGOUT_EVERYWHERE = (
+        "已退出全部登录",
+        "Logged out everywhere",
+        "退出全部登录失败",
+        "Logging out everywhere failed",
+    )
 
     def message(self, language: "Language", *, success: bool) -> str:
         zh_ok, en_ok, zh_failed, en_failed = self.value
@@ -321,3 +328,22 @@ class _Defaults(dict[str, object]):
 
     def __init__(self, values: Mapping[str, object]) -> None:
         super().__init__(values)
+
+
+PERSISTED_QUERY_MESSAGES: dict[str, Text] = {
+    # PERSISTED_QUERY_NOT_FOUND's message is the protocol's fixed PersistedQueryNotFound.
+    "PERSISTED_QUERY_HASH_MISMATCH": (
+        "persistedQuery.sha256Hash与所附查询文本的SHA-256不一致",
+        "persistedQuery.sha256Hash is not the SHA-256 of the query sent with it",
+    ),
+    "PERSISTED_QUERY_NOT_ALLOWED": (
+        "本服务只执行已登记的操作（可信文档），此操作不在其中",
+        "This service runs only its registered operations (trusted documents); "
+        "this operation is not one of them",
+    ),
+    "PERSISTED_QUERY_NOT_SUPPORTED": (
+        "不支持此持久化查询版本，仅支持版本1",
+        "This persisted query version is not supported; only version 1 is",
+    ),
+}
+"""Refusals of persisted operations (``api.persisted``), by their ``extensions.code``."""

@@ -6,7 +6,7 @@ union member is simply the Python class of the object.
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, TypedDict
 
@@ -116,7 +116,7 @@ class Attachment(Node):
     sha256: str = strawberry.field(description="SHA-256 of the stored bytes, hexadecimal.")
     uploaded_at: dt.datetime
     pk: strawberry.Private[int]
-    link: strawberry.Private[Callable[[int], str]]
+    links: strawberry.Private[Presentation]
 
     @strawberry.field(
         description="A link to the file for the viewer, valid for a few minutes (no token "
@@ -125,7 +125,15 @@ class Attachment(Node):
     )
     def download_url(self) -> str:
         # Signed only when selected: an HMAC per file is most of what building a page costs.
-        return self.link(self.pk)
+        return self.links.download_url(self.pk)
+
+    @strawberry.field(
+        description="预览链接 (preview link): like downloadUrl, but the file is served "
+        "`Content-Disposition: inline` under a sandboxing Content-Security-Policy, so that a PDF "
+        "or image opens in the browser without running anything; valid for a few minutes."
+    )
+    def preview_url(self) -> str:
+        return self.links.preview_url(self.pk)
 
 
 @strawberry.type(description="One status change in a request's history.")
@@ -249,7 +257,7 @@ def attachment(row: AttachmentRecord, presentation: Presentation) -> Attachment:
         sha256=row.sha256,
         uploaded_at=row.created_at,
         pk=row.id,
-        link=presentation.download_url,
+        links=presentation,
     )
 
 

@@ -134,10 +134,11 @@ def _empty_directory(directory: Path) -> None:
 @pytest.fixture(autouse=True)
 async def empty_tables(request: pytest.FixtureRequest) -> None:
     """Every test that touches the app starts from empty tables, an empty storage directory and
-    no remembered principals (user ids start again at 1)."""
+    no remembered principals or persisted queries (user ids start again at 1)."""
     if "app" not in request.fixturenames:
         return
     request.getfixturevalue("app").state.principals.clear()
+    request.getfixturevalue("app").state.persisted.clear()
     _empty_directory(request.getfixturevalue("storage_dir"))
     database: Database = request.getfixturevalue("database")
     # DELETE, children first, rather than TRUNCATE: on PostgreSQL a TRUNCATE of every table gives

@@ -9,9 +9,9 @@ Counted at the wire, not by a list of expected statements: what the app sends is
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROUND_TRIP_MESSAGES = frozenset(b"QS")
@@ -64,7 +64,7 @@ class CountingProxy:
         self.counts = Counts()
         self.port = 0
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._links: set[_Link] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -73,43 +73,85 @@ class CountingProxy:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+        for link in list(self._links):
+            await link.end()
+
+    async def sever_silently(self) -> int:
+        """End every connection on PostgreSQL's side while its client hears nothing: the client
+        learns only when it next sends, and then its connection is reset (a server that went away
+        in the instant before a query, deterministically). How many were severed."""
+        links = [link for link in self._links if not link.severed]
+        for link in links:
+            await link.sever()
+        return len(links)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.counts.connections += 1
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         client = _ClientStream(self.counts)
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        link = _Link(writer, up_writer)
+        self._links.add(link)
+
+        def from_client(data: bytes) -> bool:
+            if link.severed:
+                writer.transport.abort()  # a reset, as from a server that is gone
+                return False
+            client.feed(data)
+            return True
+
+        link.tasks = [
+            asyncio.create_task(_pipe(reader, up_writer, from_client)),
+            asyncio.create_task(_pipe(up_reader, writer, None)),
+        ]
         try:
-            await asyncio.gather(
-                _pipe(reader, up_writer, client.feed), _pipe(up_reader, writer, None)
-            )
+            await asyncio.gather(*link.tasks, return_exceptions=True)
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
-            for stream in (writer, up_writer):
-                stream.close()
+            self._links.discard(link)
+            if not link.severed:
+                for stream in (writer, up_writer):
+                    stream.close()
+
+
+@dataclass(eq=False)
+class _Link:
+    client: asyncio.StreamWriter
+    upstream: asyncio.StreamWriter
+    severed: bool = False
+    tasks: list["asyncio.Task[None]"] = field(default_factory=list)
+
+    async def sever(self) -> None:
+        self.severed = True
+        self.tasks[1].cancel()  # nothing more reaches the client, not even the server's end
+        with suppress(asyncio.CancelledError):
+            await self.tasks[1]
+        self.upstream.close()
+
+    async def end(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        for stream in (self.client, self.upstream):
+            stream.close()
 
 
 async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, observe: object
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    observe: Callable[[bytes], bool] | None,
 ) -> None:
     try:
         while data := await reader.read(65536):
-            if observe is not None:
-                observe(data)  # type: ignore[operator]
+            if observe is not None and not observe(data):
+                return
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
-    finally:
-        with suppress(Exception):
-            writer.close()
+    # Not when cancelled: a severed link keeps its client's socket open.
+    with suppress(Exception):
+        writer.close()
 
 
 @asynccontextmanager

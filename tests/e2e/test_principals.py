@@ -29,32 +29,32 @@ class Clock:
 def test_a_viewer_is_remembered_for_the_ttl_and_no_longer() -> None:
     clock = Clock()
     principals = Principals(5, clock=clock)
-    assert principals.lookup(1, 1) == (False, None)
-    principals.remember(1, 1, ALICE)
-    principals.remember(2, 3, None)
+    assert principals.lookup((1, 1, "t")) == (False, None)
+    principals.remember((1, 1, "t"), ALICE)
+    principals.remember((2, 3, "t"), None)
     clock.now += 4.99
-    assert principals.lookup(1, 1) == (True, ALICE)
-    assert principals.lookup(2, 3) == (True, None), "a refused token is remembered as refused"
-    assert principals.lookup(1, 2) == (False, None), "another token version is another entry"
+    assert principals.lookup((1, 1, "t")) == (True, ALICE)
+    assert principals.lookup((2, 3, "t")) == (True, None), "refused: remembered"
+    assert principals.lookup((1, 2, "t")) == (False, None), "another version: another entry"
     clock.now += 0.01
-    assert principals.lookup(1, 1) == (False, None)
-    assert principals.lookup(2, 3) == (False, None)
+    assert principals.lookup((1, 1, "t")) == (False, None)
+    assert principals.lookup((2, 3, "t")) == (False, None)
 
 
 def test_the_least_recently_used_viewers_are_dropped_beyond_the_limit() -> None:
     principals = Principals(5, max_entries=2, clock=Clock())
-    principals.remember(1, 1, ALICE)
-    principals.remember(2, 1, None)
-    assert principals.lookup(1, 1) == (True, ALICE)
-    principals.remember(3, 1, None)
-    assert principals.lookup(2, 1) == (False, None)
-    assert principals.lookup(1, 1) == (True, ALICE)
+    principals.remember((1, 1, "t"), ALICE)
+    principals.remember((2, 1, "t"), None)
+    assert principals.lookup((1, 1, "t")) == (True, ALICE)
+    principals.remember((3, 1, "t"), None)
+    assert principals.lookup((2, 1, "t")) == (False, None)
+    assert principals.lookup((1, 1, "t")) == (True, ALICE)
 
 
 def test_a_ttl_of_zero_remembers_nothing() -> None:
     principals = Principals(0, clock=Clock())
-    principals.remember(1, 1, ALICE)
-    assert principals.lookup(1, 1) == (False, None)
+    principals.remember((1, 1, "t"), ALICE)
+    assert principals.lookup((1, 1, "t")) == (False, None)
 
 
 async def test_a_revocation_by_another_process_takes_effect_within_the_ttl(

@@ -35,6 +35,7 @@ from tests.support import (
 )
 
 WORKERS = 2 if BACKEND == "postgresql" else 1
+LISTED_ORIGIN = "https://portal.example.gov.cn"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,7 @@ def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "XHSZ_STORAGE_DIR": str(settings.storage_dir),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
         "XHSZ_SUBSCRIPTION_RECHECK_SECONDS": "1",
+        "XHSZ_CORS_ORIGINS": LISTED_ORIGIN,
         "XHSZ_PRINCIPAL_CACHE_SECONDS": "0",  # user ids repeat from test to test
     }
     with xhsz_serve(environment, workers=WORKERS) as server:
@@ -264,6 +266,26 @@ async def test_disabling_a_user_closes_their_subscriptions_within_five_seconds(
     await bystander.close()
 
 
+async def test_logging_out_closes_that_token_s_subscriptions_only(
+    live: Server, factory: Factory, remote: Api
+) -> None:
+    actor = await factory.enterprise_user()
+    other_token = factory.tokens.issue(
+        user_id=actor.user_id, token_version=1, now=dt.datetime.now(dt.UTC)
+    )[0]
+    socket = await Socket.open(live.url, bearer(actor))
+    await socket.subscribe()
+    other = await Socket.open(live.url, {"Authorization": f"Bearer {other_token}"})
+    await other.subscribe()
+    logged_out = await remote.data("mutation { logout { message } }", actor=actor)
+    assert logged_out["logout"]["message"]
+    out_at = time.monotonic()
+    assert await socket.closed(wait=5) == (4403, "未登录或登录已失效")
+    assert time.monotonic() - out_at < 5
+    await other.nothing_more(1.5)  # the user's other token keeps its subscription
+    await other.close()
+
+
 @pytest.mark.parametrize(
     "payload",
     [None, {}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}],
@@ -332,6 +354,8 @@ async def test_a_handshake_from_another_origin_is_refused(live: Server, factory:
     assert refused.value.response.status_code == 403
     same = await Socket.open(live.url, bearer(actor), origin=live.url)
     await same.close()
+    listed = await Socket.open(live.url, bearer(actor), origin=LISTED_ORIGIN)
+    await listed.close()
 
 
 async def test_files_and_customs_decisions_are_events_with_the_versions_they_made(
