@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api import graphiql, health, metrics
 from api.cors import CorsMiddleware
@@ -18,6 +18,7 @@ from api.principals import Principals
 from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
+from api.subscriptions import Hub
 from api.tokens import Tokens
 from db.database import Database
 from schema import build_schema
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     links = DownloadLinks.from_secret(
         settings.secret_key, settings.download_url_ttl, settings.public_url
     )
+    hub = Hub(database, settings.subscription_limits)
     schema = build_schema(
         limits=settings.query_limits,
         introspection=settings.introspection,
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         principals=principals,
         storage=storage,
         links=links,
+        hub=hub,
         persisted=persisted,
     )
     downloads = Downloads(database=database, storage=storage, links=links)
@@ -71,12 +74,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await hub.stop()
         await database.dispose()
 
     app = Starlette(
         routes=[
             # Every method reaches the endpoint, which answers the others 405 in JSON.
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
@@ -113,5 +118,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.principals = principals
     app.state.storage = storage
     app.state.links = links
+    app.state.hub = hub
     app.state.persisted = persisted
     return app
