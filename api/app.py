@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api import graphiql, health, metrics
 from api.cors import CorsMiddleware
@@ -20,6 +20,7 @@ from api.refusals import http_exception
 from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
+from api.subscriptions import Hub
 from api.tokens import Tokens
 from db.database import Database
 from schema import build_schema
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     links = DownloadLinks.from_secret(
         settings.secret_key, settings.download_url_ttl, settings.public_url
     )
+    hub = Hub(database, settings.subscription_limits)
     schema = build_schema(
         limits=settings.query_limits,
         introspection=settings.introspection,
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         principals=principals,
         storage=storage,
         links=links,
+        hub=hub,
         persisted=persisted,
     )
     downloads = Downloads(database=database, storage=storage, links=links)
@@ -73,12 +76,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await hub.stop()
         await database.dispose()
 
     app = Starlette(
         routes=[
             # Every method reaches the endpoint, which answers the others 405 in JSON.
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", health.healthz, methods=["GET"]),
             Route("/readyz", health.readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
@@ -116,5 +121,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.principals = principals
     app.state.storage = storage
     app.state.links = links
+    app.state.hub = hub
     app.state.persisted = persisted
     return app

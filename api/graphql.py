@@ -21,10 +21,15 @@ GraphQL-over-HTTP rules it enforces.
   response says which in ``Content-Language``; codes are the same in every language.
 - Persisted operations (automatic persisted queries, trusted documents) are resolved before
   anything is parsed, by the view this one extends (``api.persisted_view``).
+- A WebSocket on the same path speaks ``graphql-transport-ws`` (``api.transport``), for
+  subscriptions only; a handshake from a page on another origin that ``XHSZ_CORS_ORIGINS`` does
+  not list is refused (403).
 """
 
+import datetime as dt
 import json
 import re
+import uuid
 from typing import Any
 
 import orjson
@@ -36,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -47,10 +53,12 @@ from api.persisted import PersistedDocuments, Refusal
 from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.refusals import Refused, content_language, error_body, language_of
-from api.security import GRAPHIQL_POLICY, request_id
+from api.security import graphiql_policy, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
+from api.subscriptions import Hub
 from api.tokens import Tokens
+from api.transport import TextFrames, TransportHandler
 from db.database import Database
 from schema import Schema
 from schema.context import Context
@@ -113,6 +121,9 @@ def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> se
 
 
 class GraphQLEndpoint(PersistedOperationsView):
+    graphql_transport_ws_handler_class = TransportHandler
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
+
     def __init__(
         self,
         schema: Schema,
@@ -123,6 +134,7 @@ class GraphQLEndpoint(PersistedOperationsView):
         principals: Principals,
         storage: LocalStorage,
         links: DownloadLinks,
+        hub: Hub,
         persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
@@ -130,7 +142,14 @@ class GraphQLEndpoint(PersistedOperationsView):
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=settings.graphql_get,
             multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=hub.limits.init_timeout_seconds),
+            max_subscriptions_per_connection=None,  # api.transport counts them itself
+            # A WebSocket handshake's Origin: the page's own, none (not a browser), or a listed
+            # one; any other is refused with 403 (Strawberry's check, before anything runs).
+            allowed_origins=settings.cors_origins,
         )
+        self.hub = hub
         self.prepared = schema.prepared
         self.run_prepared = schema.run_prepared
         self.database = database
@@ -142,6 +161,11 @@ class GraphQLEndpoint(PersistedOperationsView):
         self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive=receive, send=send)
+            websocket.state.request_id = uuid.uuid4().hex  # the connection's, for the log
+            await self.run(websocket)
+            return
         request = Request(scope, receive)
         try:
             response = await prepared.respond(self, request) or await self.run(request)
@@ -213,7 +237,6 @@ class GraphQLEndpoint(PersistedOperationsView):
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
-        assert isinstance(request, Request), "no subscriptions: websockets never get here"
         return Context(
             request=request,
             response=response,
@@ -224,6 +247,7 @@ class GraphQLEndpoint(PersistedOperationsView):
             storage=self.storage,
             links=self.links,
             language=language_of(request.headers),
+            hub=self.hub,
         )
 
     async def parse_http_body(
@@ -316,7 +340,7 @@ class GraphQLEndpoint(PersistedOperationsView):
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL
         page = graphiql.page(language_of(request.headers))
-        page.headers["Content-Security-Policy"] = GRAPHIQL_POLICY
+        page.headers["Content-Security-Policy"] = graphiql_policy(request)
         return page
 
 

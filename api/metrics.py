@@ -68,6 +68,23 @@ POOL_IN_USE = Gauge(
     multiprocess_mode="livesum",
 )
 
+SUBSCRIPTIONS_OPEN = Gauge(
+    "xhsz_subscriptions_open",
+    "Subscriptions (coordinationEvents) open, summed over workers.",
+    multiprocess_mode="livesum",
+)
+CONNECTIONS_OPEN = Gauge(
+    "xhsz_subscription_connections_open",
+    "Authenticated graphql-transport-ws connections open, summed over workers.",
+    multiprocess_mode="livesum",
+)
+EVENTS_SENT = Counter("xhsz_subscription_events_total", "Events sent to subscribers.")
+DISCONNECTS = Counter(
+    "xhsz_subscription_disconnects_total",
+    "Subscription connections the server closed, by reason.",
+    ["reason"],
+)
+
 
 def watch_pool(database: Database) -> None:
     """Keep ``xhsz_db_connections_in_use`` up to date from the engines' pool events."""

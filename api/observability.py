@@ -161,5 +161,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
             "xhsz": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},
+            # Strawberry's WebSocket handler logs a subscription task's unexpected exception.
+            "strawberry": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         },
     }

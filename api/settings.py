@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from api.subscriptions import SubscriptionLimits
 from db.attachments import FileLimits
 from db.identity import LoginLimits
 from schema.limits import QueryLimits
@@ -57,6 +58,7 @@ class Settings:
     replica_max_lag_seconds: int = 30
     """Beyond this lag (or while it cannot be reached) the replica is left out and reads go to the
     primary."""
+    subscription_limits: SubscriptionLimits = field(default_factory=SubscriptionLimits)
     cors_origins: tuple[str, ...] = ()
     """Exact origins (``https://portal.example.gov.cn``) whose pages may call the API."""
     trusted_documents: Path | None = None
@@ -151,6 +153,15 @@ class Settings:
                 reader.text("XHSZ_DATABASE_REPLICA_URL", ""), database_url
             ),
             replica_max_lag_seconds=reader.integer("XHSZ_REPLICA_MAX_LAG_SECONDS", 30),
+            subscription_limits=SubscriptionLimits(
+                subscriptions_per_connection=reader.integer(
+                    "XHSZ_SUBSCRIPTIONS_PER_CONNECTION", 10
+                ),
+                connections_per_user=reader.integer("XHSZ_SUBSCRIPTION_CONNECTIONS_PER_USER", 5),
+                queue_size=reader.integer("XHSZ_SUBSCRIPTION_QUEUE_SIZE", 256),
+                ping_seconds=reader.integer("XHSZ_SUBSCRIPTION_PING_SECONDS", 15),
+                recheck_seconds=reader.integer("XHSZ_SUBSCRIPTION_RECHECK_SECONDS", 2),
+            ),
             cors_origins=cors_origins(reader.text("XHSZ_CORS_ORIGINS", "")),
             trusted_documents=Path(documents) if documents else None,
             trusted_documents_only=only_trusted,

@@ -31,8 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import file_types, status, validation
-from db.changes import check_version, guarded_update, load_for_change
+from db.changes import announce, check_version, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
+from db.events import EventKind
 from db.identity import Viewer
 from db.models import REQUIRED_SLOTS, Attachment, AttachmentSlot, Coordination
 from db.queries import visible_to
@@ -146,11 +147,17 @@ async def _load_for_upload(
 
 
 async def _touch(
-    session: AsyncSession, row: Coordination, expected_version: int | None, now: dt.datetime
+    session: AsyncSession,
+    row: Coordination,
+    expected_version: int | None,
+    now: dt.datetime,
+    kind: EventKind,
 ) -> None:
-    """Count the change on the request. Without ``expected_version`` any version will do, so
-    that files uploaded in parallel to different slots do not conflict with each other."""
-    await guarded_update(session, row, {"updated_at": now}, version=expected_version)
+    """Count the change on the request and announce it. Without ``expected_version`` any version
+    will do, so that files uploaded in parallel to different slots do not conflict with each
+    other (the event carries the version this change produced, read back from the update)."""
+    version = await guarded_update(session, row, {"updated_at": now}, version=expected_version)
+    await announce(session, kind, row, status=row.status, version=version, at=now)
 
 
 async def check_upload(
@@ -196,7 +203,7 @@ async def record(
         # Another upload to the same slot committed after our check (PostgreSQL; on SQLite
         # writers take turns): the unique (coordination_id, slot) constraint is the last word.
         raise DomainError.of(ErrorCode.SLOT_OCCUPIED, ("slot",)) from None
-    await _touch(session, row, expected_version, now)
+    await _touch(session, row, expected_version, now, EventKind.ATTACHMENT_ADDED)
     return attachment.id
 
 
@@ -225,7 +232,7 @@ async def delete(
     result = await session.execute(delete_rows(Attachment).where(Attachment.id == attachment.id))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise DomainError.of(ErrorCode.NOT_FOUND, ("attachmentId",))
-    await _touch(session, row, expected_version, now)
+    await _touch(session, row, expected_version, now, EventKind.ATTACHMENT_REMOVED)
     return Removed(coordination_id=row.id, storage_key=attachment.storage_key)
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import certificates, status, validation
 from db.attachments import require_attachments
-from db.changes import guarded_update, load_for_change
+from db.changes import announce, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
+from db.events import Event, EventKind
 from db.form import SAME_TYPE, CoordinationForm, check_form
 from db.identity import Viewer
 from db.models import CERTIFICATE_KIND_FOR_TYPE, Coordination, CoordinationType, StatusChange
@@ -40,16 +41,18 @@ async def _transition(
     action: Action,
     now: dt.datetime,
     *,
+    kind: EventKind,
     remark: str | None = None,
     values: dict[str, object] | None = None,
 ) -> None:
-    """Move ``row`` along the status table and record the change in its history."""
+    """Move ``row`` along the status table, record the change in its history and announce it."""
     target = status.apply(action, row.status)
     await guarded_update(
         session,
         row,
         {"status": target, "updated_at": now, **(values or {})},
         version=row.version,
+        announcing=Event(kind, row.id, row.coordination_no, target, row.version + 1, now),
     )
     session.add(
         StatusChange(
@@ -125,9 +128,10 @@ async def save(
     )
     if checked.row is not None:
         row = checked.row
-        await guarded_update(
+        version = await guarded_update(
             session, row, {**checked.values, "updated_at": now}, version=row.version
         )
+        await announce(session, EventKind.SAVED, row, status=row.status, version=version, at=now)
         return row.id
     row = Coordination(
         **checked.values,
@@ -152,6 +156,7 @@ async def save(
             actor_role=viewer.role,
         )
     )
+    await announce(session, EventKind.CREATED, row, status=row.status, version=1, at=now)
     return row.id
 
 
@@ -198,7 +203,15 @@ async def submit(
     if row.export_declaration_no not in certificate.linked_declarations:
         raise DomainError.of(ErrorCode.CERTIFICATE_NOT_LINKED, ("export_declaration_no",))
     try:
-        await _transition(session, viewer, row, Action.SUBMIT, now, values={"submitted_at": now})
+        await _transition(
+            session,
+            viewer,
+            row,
+            Action.SUBMIT,
+            now,
+            kind=EventKind.SUBMITTED,
+            values={"submitted_at": now},
+        )
     except IntegrityError:
         # The last check, made by the partial unique index on (certificate, declaration) of
         # PENDING and ACCEPTED requests as the request becomes PENDING: another active request
@@ -217,7 +230,7 @@ async def withdraw(
 ) -> int:
     """撤回: take a pending request back (``WITHDRAWN``)."""
     row = await _load_by_id(session, viewer, Action.WITHDRAW, coordination_id, expected_version)
-    await _transition(session, viewer, row, Action.WITHDRAW, now)
+    await _transition(session, viewer, row, Action.WITHDRAW, now, kind=EventKind.WITHDRAWN)
     return row.id
 
 
@@ -232,12 +245,13 @@ async def delete(
     """删除: hide the request from every caller; the row, history and files stay for audit."""
     row = await _load_by_id(session, viewer, Action.DELETE, coordination_id, expected_version)
     status.apply(Action.DELETE, row.status)
-    await guarded_update(
+    version = await guarded_update(
         session,
         row,
         {"deleted_at": now, "deleted_by_id": viewer.user_id, "updated_at": now},
         version=row.version,
     )
+    await announce(session, EventKind.DELETED, row, status=row.status, version=version, at=now)
     return row.id
 
 
@@ -274,6 +288,7 @@ async def record_customs_receipt(
         row,
         action,
         now,
+        kind=EventKind.CUSTOMS_DECISION,
         remark=remark,
         values={"customs_remark": remark} if remark else None,
     )

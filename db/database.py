@@ -8,13 +8,21 @@ the same engine; with a streaming replica (``replica_url``), queries may read fr
 (``db/replica.py`` decides when).
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
+from db.events import LocalEvents
 from db.replica import Replica
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -65,6 +73,21 @@ class Database:
                 isolation_level="AUTOCOMMIT",  # reads only, without BEGIN/ROLLBACK around them
             )
             self.replica = Replica(replica_engine, primary=self.engine, max_lag=replica_max_lag)
+        self.local_events = LocalEvents()
+        """Events committed in this process; on SQLite the only way they travel (``db.events``)."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction, committed when the block ends and rolled back on error; the
+        events it announced are handed on only after the commit."""
+        async with self.writer() as session:
+            try:
+                async with session.begin():
+                    yield session
+            except BaseException:
+                LocalEvents.discard(session)
+                raise
+            self.local_events.publish_committed(session)
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:

@@ -1,6 +1,7 @@
 """Enterprises, users, passwords and logins, with the lockout of SPEC §8 kept in the database."""
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -179,6 +180,31 @@ async def load_viewer(
         return None
     username, role, enterprise_id, uscc, name = row
     return Viewer(user_id, username, role, enterprise_id, uscc, name)
+
+
+async def valid_token_versions(
+    *, session: AsyncSession, user_ids: Collection[int]
+) -> dict[int, int]:
+    """The current token version of each of ``user_ids`` still active: a token of a user missing
+    here, or of another version, is revoked (the check ``load_viewer`` makes, for many users in
+    one statement; open subscriptions are checked this way)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.token_version).where(User.id.in_(list(user_ids)), User.is_active)
+    )
+    return {row.id: row.token_version for row in rows}
+
+
+async def revoked_token_ids(*, session: AsyncSession, token_ids: Collection[str]) -> set[str]:
+    """Which of ``token_ids`` (``jti``) ``logout`` revoked (the other half of ``load_viewer``'s
+    check, for many tokens in one statement)."""
+    if not token_ids:
+        return set()
+    rows = await session.scalars(
+        select(RevokedToken.jti).where(RevokedToken.jti.in_(list(token_ids)))
+    )
+    return set(rows)
 
 
 async def _is_locked(

@@ -27,6 +27,14 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     return _scope(viewer, enterprise)
 
 
+def may_see(viewer: Viewer, row: Coordination, *, deleted_too: bool = False) -> bool:
+    """``visible_to`` for one loaded request (the subscriptions' check at delivery); with
+    ``deleted_too``, whether the viewer could see it before it was deleted."""
+    if row.deleted_at is not None and not deleted_too:
+        return False
+    return viewer.is_customs or row.enterprise_id == viewer.enterprise_id
+
+
 def visibility(viewer: Viewer) -> tuple[ColumnElement[bool], dict[str, object]]:
     """``visible_to`` as a template that depends only on the viewer's role, and the values that
     fill it, for statements built once and cached (the list's). The enterprise is a required
@@ -97,6 +105,17 @@ async def get_coordination(
         statement = statement.where(Coordination.coordination_no == coordination_no.strip().upper())
     row = await session.scalar(with_details(statement, details))
     return None if row is None else _leave_empty(row, details)
+
+
+async def get_for_delivery(session: AsyncSession, coordination_id: int) -> Coordination | None:
+    """A request with every detail, deleted or not, whoever may see it: loaded once for all the
+    subscribers of a worker, each of whom ``may_see`` then decides for. Detached from the
+    session, so that it can be read after the session has ended."""
+    row = await session.scalar(
+        with_details(select(Coordination).where(Coordination.id == coordination_id), EVERY_DETAIL)
+    )
+    session.expunge_all()
+    return row
 
 
 async def citing(

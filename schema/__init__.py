@@ -32,6 +32,7 @@ from schema.observability import OperationLabel
 from schema.prepared import PreparedDocuments, PreparedExecution
 from schema.reference import ReferenceQuery
 from schema.sessions import SessionMutation
+from schema.subscriptions import CoordinationSubscription, OverWebSocket
 
 CACHE_SIZE = 1024
 
@@ -50,6 +51,7 @@ Query = merge_types(
 Mutation = merge_types(
     "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
 )
+Subscription = CoordinationSubscription  # the only one, so far
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
     "查询: what may be read; every field needs a bearer token (UNAUTHENTICATED otherwise)."
 )
@@ -109,12 +111,13 @@ def build_schema(
     ``max_batch_operations`` > 1 accepts JSON arrays of that many operations, ``compiled=False``
     completes every result with graphql-core alone (``schema/executor``)."""
     checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
-    extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel]
+    extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel, OverWebSocket]
     if not introspection:
         extensions.insert(0, DisableIntrospection)
     schema = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             types.CustomsCertificateRequest,
             types.ApprovedExporterDeclarationRequest,

@@ -1,5 +1,8 @@
 """The typed per-request context: who is calling, in which language, and access to the database.
 
+A WebSocket connection (``api.transport``) has one context for its whole life: its token comes
+from ``connection_init``'s payload instead of a header, and what it shows is dated when shown.
+
 Strawberry resolves sibling fields concurrently, and an ``AsyncSession`` must not be used by two
 coroutines at once. So every use of the database gets its own short session, and a per-request lock
 makes those uses take turns: a request holds at most one connection, and only while it reads.
@@ -19,7 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from api.downloads import DownloadLinks
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     # Only a type here: the settings hold the schema's query limits, so importing them at run
     # time would be circular.
     from api.settings import Settings
+    from api.subscriptions import Connection, Hub
 
 T = TypeVar("T")
 Route = tuple[str, str]
@@ -69,7 +73,8 @@ class BadUserInput(Refusal):
 
 @dataclass
 class Context:
-    request: Request
+    request: HTTPConnection
+    """The HTTP request, or the WebSocket of a subscription connection."""
     response: Response | Any
     database: Database
     settings: "Settings"
@@ -78,7 +83,12 @@ class Context:
     storage: LocalStorage
     links: DownloadLinks
     language: Language
+    hub: "Hub"
     now: dt.datetime = field(default_factory=utcnow)
+    connection_params: dict[str, Any] | None = None
+    """``connection_init``'s payload (WebSocket only)."""
+    connection: "Connection | None" = None
+    token_expires: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _viewer: Viewer | None = None
@@ -87,7 +97,19 @@ class Context:
     _claims: TokenClaims | None = None
     _route: Route | None = None
 
-    def presentation(self, viewer: Viewer) -> Presentation:
+    def presentation(self, viewer: Viewer, now: dt.datetime | None = None) -> Presentation:
+        """How to show objects to ``viewer`` (links valid from ``now``: by default the request's
+        time; a subscription's deliveries give theirs, as its connection outlives any link)."""
+        preview_url = (
+            self._preview_url
+            if now is None
+            else partial(
+                self.links.preview_url,
+                user_id=viewer.user_id,
+                token_version=self._token_version,
+                now=now,
+            )
+        )
         return Presentation(
             role=viewer.role,
             language=self.language,
@@ -95,9 +117,9 @@ class Context:
                 self.links.url,
                 user_id=viewer.user_id,
                 token_version=self._token_version,
-                now=self.now,
+                now=now or self.now,
             ),
-            preview_url=self._preview_url,
+            preview_url=preview_url,
         )
 
     def _preview_url(self, attachment_id: int) -> str:
@@ -108,6 +130,15 @@ class Context:
         return self.links.preview_url(
             attachment_id, user_id=viewer.user_id, token_version=self._token_version, now=self.now
         )
+
+    @property
+    def token_version(self) -> int:
+        return self._token_version
+
+    @property
+    def token_id(self) -> str:
+        """The token's ``jti`` (``logout`` revokes it); empty without a valid token."""
+        return self._claims.token_id if self._claims is not None else ""
 
     @property
     def request_id(self) -> str:
@@ -173,10 +204,11 @@ class Context:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for one mutation: committed when the block ends, rolled back on error.
-        With a replica, the viewer's write position is kept after the commit."""
+        """One transaction for one mutation: committed when the block ends, rolled back on error
+        (the events it announced are handed on only after the commit). With a replica, the
+        viewer's write position is kept after the commit."""
         async with self._lock:
-            async with self.database.writer() as session, session.begin():
+            async with self.database.transaction() as session:
                 yield session
             if self.database.replica is not None and self._viewer is not None:
                 await self._record_write(self._viewer.user_id)
@@ -191,7 +223,14 @@ class Context:
             logger.warning("the write position of user %s was not kept", user_id, exc_info=True)
 
     def bearer_token(self) -> str | None:
-        scheme, _, token = self.request.headers.get("authorization", "").partition(" ")
+        if self.connection_params is not None:
+            value = next(
+                (v for k, v in self.connection_params.items() if k.lower() == "authorization"), ""
+            )
+            header = value if isinstance(value, str) else ""
+        else:
+            header = self.request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     async def viewer(self) -> Viewer | None:
@@ -202,6 +241,7 @@ class Context:
                 claims = self.principals.claims(self.tokens, token) if token else None
                 if claims is not None:
                     self._token_version = claims.token_version
+                    self.token_expires = claims.expires
                     self._claims = claims
                     self._viewer = await self._load_viewer(claims)
                 self._viewer_loaded = True

@@ -290,6 +290,42 @@ class Outcome(enum.Enum):
         return zh_failed if language is Language.ZH else en_failed
 
 
+class Closing(enum.Enum):
+    """Why the server ends a subscription connection (graphql-transport-ws), or refuses one more
+    subscription on it: the WebSocket close code (``None``: an ``error`` message for that
+    subscription, the connection stays) and the reason, at most 123 bytes of UTF-8."""
+
+    FORBIDDEN = (4403, "未登录或登录已失效", "Forbidden: no valid token")
+    TOO_MANY_CONNECTIONS = (
+        4429,
+        "该用户的订阅连接过多（最多{max}个）",
+        "Too many subscription connections for this user (at most {max})",
+    )
+    TOO_MANY_SUBSCRIPTIONS = (
+        None,
+        "每个连接最多{max}个订阅",
+        "At most {max} subscriptions per connection",
+    )
+    SLOW_CONSUMER = (1013, "接收事件过慢，连接已关闭", "Too slow to receive events")
+    UNAVAILABLE = (1013, "服务暂时不可用，请稍后再试", "Service unavailable, try again later")
+    EVENTS_MISSED = (1012, "可能遗漏了事件：请重新连接并刷新", "Events may be missed: reconnect")
+
+    @property
+    def code(self) -> int | None:
+        code: int | None = self.value[0]
+        return code
+
+    def message(self, language: "Language", **params: object) -> str:
+        return pick((self.value[1], self.value[2]), language).format_map(_Defaults(params))
+
+
+OVER_WEBSOCKET: Text = (
+    "订阅需通过 WebSocket（graphql-transport-ws 协议）连接 /graphql",
+    "Subscriptions run over a WebSocket to /graphql (graphql-transport-ws)",
+)
+"""A subscription sent over HTTP."""
+
+
 def pick(text: Text, language: Language) -> str:
     return text[0] if language is Language.ZH else text[1]
 

@@ -13,6 +13,8 @@
 {
   viewer { username role enterprise { uscc name } }
 }
+# 3. Subscriptions run too (over a WebSocket), e.g.:
+#    subscription { coordinationEvents { kind coordinationNo status version at } }
 `;
   const HEADERS_HINT = JSON.stringify({ Authorization: "Bearer <paste your token here>" }, null, 2);
 
@@ -41,8 +43,12 @@
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
 
+  // Subscriptions go over a WebSocket to the same path (graphql-transport-ws); the Headers tab
+  // becomes connection_init's payload, so {"Authorization": "Bearer …"} authenticates both.
+  const url = window.location.href.split(/[?#]/)[0];
   const fetcher = GraphiQL.createFetcher({
-    url: window.location.href.split(/[?#]/)[0],
+    url: url,
+    subscriptionUrl: url.replace(/^http/, "ws"),
     headers: { "GraphQL-Require-Preflight": "1" },
   });
 

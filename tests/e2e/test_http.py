@@ -226,6 +226,16 @@ async def test_every_request_gets_its_own_id(client: httpx.AsyncClient) -> None:
     assert len(ids) == 5
 
 
+async def test_a_host_header_that_is_no_host_stays_out_of_the_graphiql_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/graphql", headers={"Accept": "text/html", "Host": "evil; script-src *"}
+    )
+    assert "connect-src 'self';" in response.headers["content-security-policy"]
+    assert "evil" not in response.headers["content-security-policy"]
+
+
 async def test_the_graphiql_page_has_a_policy_it_works_under(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
@@ -243,7 +253,8 @@ async def test_the_graphiql_page_has_a_policy_it_works_under(client: httpx.Async
     assert styles
     assert all(url.startswith("/graphiql/") for url in [*scripts, *styles]), "served by the app"
     assert policy["default-src"] == "'none'"
-    assert policy["connect-src"] == "'self'"
+    host = client.base_url.netloc.decode()
+    assert policy["connect-src"] == f"'self' ws://{host}", "its subscriptions' WebSocket too"
     assert policy["frame-ancestors"] == "'none'"
     assert "unsafe-eval" not in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
