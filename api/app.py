@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
@@ -15,6 +16,7 @@ from api.limits import BodyLimit
 from api.observability import AccessLog
 from api.persisted import PersistedDocuments, load_manifest
 from api.principals import Principals
+from api.refusals import http_exception
 from api.security import SecurityMiddleware
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_exception},
     )
     app.state.settings = settings
     app.state.schema = schema

@@ -203,21 +203,21 @@ class Downloads:
         purpose = PREVIEW if inline else ""
         grant = self.links.verify(attachment_id, request.query_params, utcnow(), purpose)
         if grant is None:
-            return PlainTextResponse("This download link is invalid or has expired.", 403)
+            return _refusal(request, "DOWNLOAD_LINK_INVALID", 403)
         async with self.database.reader() as session:
             viewer = await identity.load_viewer(
                 session=session, user_id=grant.user_id, token_version=grant.token_version
             )
             row = await queries.get_attachment(session, viewer, attachment_id) if viewer else None
         if viewer is None:
-            return PlainTextResponse("This download link is invalid or has expired.", 403)
+            return _refusal(request, "DOWNLOAD_LINK_INVALID", 403)
         if row is None:
-            return PlainTextResponse("Not found.", 404)
+            return _refusal(request, "DOWNLOAD_NOT_FOUND", 404)
         try:
             opened = await self.storage.open(row.storage_key)
         except FileNotFoundError:
             logger.error("attachment %s: file %s is missing", row.id, row.storage_key)
-            return PlainTextResponse("The file is not available.", 500)
+            return _refusal(request, "DOWNLOAD_UNAVAILABLE", 500)
         if opened.size != row.size:
             await opened.close()
             logger.error(
@@ -227,5 +227,18 @@ class Downloads:
                 opened.size,
                 row.size,
             )
-            return PlainTextResponse("The file is not available.", 500)
+            return _refusal(request, "DOWNLOAD_UNAVAILABLE", 500)
         return FileStream(opened, row, inline=inline)
+
+
+def _refusal(request: Request, text: str, status: int) -> PlainTextResponse:
+    """A download refused in plain text, in the client's language (``text`` names one of
+    ``schema.refusals``' texts)."""
+    # Imported here: the schema package imports this module (for DownloadLinks) as it loads.
+    from api.refusals import content_language, language_of
+    from schema import refusals
+    from schema.messages import pick
+
+    language = language_of(request.headers)
+    message = pick(getattr(refusals, text), language)
+    return PlainTextResponse(message, status, headers=content_language(language))

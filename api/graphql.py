@@ -17,6 +17,8 @@ GraphQL-over-HTTP rules it enforces.
 - Unexpected errors are masked here, the last step before the wire, whatever raised them; a
   database that cannot be reached is a 503 with ``Retry-After`` and ``SERVICE_UNAVAILABLE``.
 - HTTP-level refusals are JSON too: ``{"errors": [{"message", "extensions": {"code"}}]}``.
+- Every message is in the client's language (``Accept-Language``; Chinese by default), and every
+  response says which in ``Content-Language``; codes are the same in every language.
 - Persisted operations (automatic persisted queries, trusted documents) are resolved before
   anything is parsed, by the view this one extends (``api.persisted_view``).
 - A WebSocket on the same path speaks ``graphql-transport-ws`` (``api.transport``), for
@@ -26,11 +28,13 @@ GraphQL-over-HTTP rules it enforces.
 
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -48,6 +52,7 @@ from api.observability import GRAPHIQL, observation_of
 from api.persisted import PersistedDocuments, Refusal
 from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
+from api.refusals import Refused, content_language, error_body, language_of
 from api.security import graphiql_policy, request_id
 from api.settings import Settings
 from api.storage import LocalStorage
@@ -65,7 +70,20 @@ from schema.errors import (
     masked,
     unavailable,
 )
-from schema.messages import Language
+from schema.guard import GRAPHQL_VALIDATION_FAILED
+from schema.messages import Language, Text
+from schema.refusals import (
+    BAD_REQUEST,
+    JSON_NOT_OBJECT,
+    JSON_UNPARSABLE,
+    MUTATIONS_OVER_POST,
+    OPERATIONS_OVER_POST,
+    POST_BODY_TYPE,
+    PREFLIGHT_REQUIRED,
+    STRAWBERRY_REASONS,
+    UNKNOWN_OPERATION,
+    message_in,
+)
 
 PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight")
 
@@ -77,21 +95,18 @@ HTTP_CODES = {
 }
 
 
-class Refused(Exception):
-    """A request refused at the HTTP level, before any GraphQL ran."""
+UNKNOWN_OPERATION_REASON = re.compile(r'Unknown operation named "(.*)"\.', re.DOTALL)
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        headers: dict[str, str] | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-        self.code = code
+
+def strawberry_refusal(status: int, reason: str, headers: dict[str, str]) -> Refused:
+    """One of Strawberry's own refusals, in our words (by the reason it gives)."""
+    text: Text = STRAWBERRY_REASONS.get(reason, BAD_REQUEST)
+    params: dict[str, str] = {}
+    if found := UNKNOWN_OPERATION_REASON.fullmatch(reason):
+        text, params = UNKNOWN_OPERATION, {"name": found.group(1)}
+    elif reason not in STRAWBERRY_REASONS:
+        text = (BAD_REQUEST[0], reason)  # a refusal we have no words for: its own in English
+    return Refused(status, text, params, headers)
 
 
 def _codes(response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> set[str]:
@@ -156,13 +171,13 @@ class GraphQLEndpoint(PersistedOperationsView):
             response = await prepared.respond(self, request) or await self.run(request)
         except Refused as refused:
             response = self.refusal(request, refused)
-        except Refusal as refusal:  # a persisted operation's (api.persisted)
-            response = self.refusal(
-                request, Refused(refusal.status, refusal.message, code=refusal.code)
-            )
+        except Refusal as refusal:  # a persisted operation's (api.persisted), already localized
+            message = (refusal.message, refusal.message)
+            response = self.refusal(request, Refused(refusal.status, message, code=refusal.code))
         except HTTPException as error:  # Strawberry's own refusals
             response = self.refusal(
-                request, Refused(error.status_code, error.reason, self.allow(error.status_code))
+                request,
+                strawberry_refusal(error.status_code, error.reason, self.allow(error.status_code)),
             )
         await response(scope, receive, send)
 
@@ -175,11 +190,12 @@ class GraphQLEndpoint(PersistedOperationsView):
     def refusal(self, request: Request, refused: Refused) -> Response:
         code = refused.code or HTTP_CODES.get(refused.status, "BAD_REQUEST")
         observation_of(request.scope).graphql_errors.append(code)
-        body = {"errors": [{"message": refused.message, "extensions": {"code": code}}]}
+        language = language_of(request.headers)
+        body = error_body(refused.message(language), code)
         return Response(
             self.encode_json(body),
             status_code=refused.status,
-            headers=refused.headers,
+            headers={**refused.headers, **content_language(language)},
             media_type=f"{preferred_response_type(request.headers.get('accept'))}; charset=utf-8",
         )
 
@@ -190,11 +206,7 @@ class GraphQLEndpoint(PersistedOperationsView):
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
-            raise HTTPException(
-                400,
-                "Multipart requests need a non-empty GraphQL-Require-Preflight (or "
-                "Apollo-Require-Preflight) header, as protection against cross-site requests.",
-            )
+            raise Refused(400, PREFLIGHT_REQUIRED)
         operations: dict[str, str] = await multipart.read_form(
             request, self.parse_json, self.decode_json
         )
@@ -213,7 +225,7 @@ class GraphQLEndpoint(PersistedOperationsView):
         except (ValueError, RecursionError):
             # Not only malformed JSON: bytes that are not UTF-8, a number of 5,000 digits, arrays
             # nested 100,000 deep.
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
+            raise Refused(400, JSON_UNPARSABLE) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         # Also parses GET's ``variables`` and ``extensions``: those, like a body, must be objects
@@ -221,7 +233,7 @@ class GraphQLEndpoint(PersistedOperationsView):
         value = super().parse_json(data)
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, dict) for item in items):
-            raise HTTPException(400, "Expected a JSON object.")
+            raise Refused(400, JSON_NOT_OBJECT)
         return value
 
     async def get_context(self, request: Request | WebSocket, response: Response | Any) -> Context:
@@ -234,7 +246,7 @@ class GraphQLEndpoint(PersistedOperationsView):
             principals=self.principals,
             storage=self.storage,
             links=self.links,
-            language=Language.from_accept_language(request.headers.get("accept-language")),
+            language=language_of(request.headers),
             hub=self.hub,
         )
 
@@ -245,7 +257,7 @@ class GraphQLEndpoint(PersistedOperationsView):
             kind, parameters = media_type(request.content_type)
             accepted = kind == JSON or (kind == MULTIPART and self.multipart_uploads_enabled)
             if not accepted or parameters.get("charset", "utf-8") != "utf-8":
-                raise Refused(415, "POST bodies must be application/json (UTF-8).")
+                raise Refused(415, POST_BODY_TYPE)
         return await super().parse_http_body(request)
 
     async def execute_single(
@@ -271,10 +283,8 @@ class GraphQLEndpoint(PersistedOperationsView):
                 allowed = "GET, POST" if self.allow_queries_via_get else "POST"
                 raise Refused(
                     405,
-                    "Mutations are only accepted over POST."
-                    if self.allow_queries_via_get
-                    else "Operations are only accepted over POST.",
-                    {"Allow": allowed},
+                    MUTATIONS_OVER_POST if self.allow_queries_via_get else OPERATIONS_OVER_POST,
+                    headers={"Allow": allowed},
                 ) from error
             raise
 
@@ -286,19 +296,21 @@ class GraphQLEndpoint(PersistedOperationsView):
             response["data"] = result.data
         if result.errors:
             rid = request_id(request)
-            language = Language.from_accept_language(request.headers.get("accept-language"))
+            language = language_of(request.headers)
             shown = [
                 error
                 if is_client_error(error)
                 else unavailable(error, rid, language)
                 if is_unavailable(error)
-                else masked(error, rid)
+                else masked(error, rid, language)
                 for error in result.errors
             ]
+            formatted = [_formatted(error, language) for error in shown]
             observation_of(request.scope).graphql_errors.extend(
-                str((error.extensions or {}).get("code", "GRAPHQL_ERROR")) for error in shown
+                str(error.get("extensions", {}).get("code")) for error in formatted
             )
-            response["errors"] = [error.formatted for error in shown]
+            errors: list[object] = list(formatted)
+            response["errors"] = errors
         if result.extensions:
             response["extensions"] = result.extensions
         return response
@@ -306,6 +318,7 @@ class GraphQLEndpoint(PersistedOperationsView):
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.media_type = preferred_response_type(request.headers.get("accept"))
+        sub_response.headers.update(content_language(language_of(request.headers)))
         return sub_response
 
     def create_response(
@@ -326,6 +339,17 @@ class GraphQLEndpoint(PersistedOperationsView):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         observation_of(request.scope).operation = GRAPHIQL
-        page = graphiql.page()
+        page = graphiql.page(language_of(request.headers))
         page.headers["Content-Security-Policy"] = graphiql_policy(request)
         return page
+
+
+def _formatted(error: GraphQLError, language: Language) -> GraphQLFormattedError:
+    """The error as JSON, its message in the client's language where we wrote it. graphql-core's
+    own refusals of the variables (coerced as execution starts, with no code) are validation
+    errors like the rest of its messages, which stay as graphql-core writes them."""
+    formatted = error.formatted.copy()
+    formatted["message"] = message_in(error, language)
+    if "code" not in (error.extensions or {}):  # every error of ours has one
+        formatted["extensions"] = {**(error.extensions or {}), "code": GRAPHQL_VALIDATION_FAILED}
+    return formatted

@@ -32,6 +32,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability import observation_of
+from api.refusals import content_language, error_body, scope_language
+from schema.refusals import BODY_TOO_LARGE, BODY_TOO_SLOW, write
 
 
 class BodyRefused(Exception):  # not a ValueError: no parser on the way may swallow it
@@ -121,18 +123,22 @@ class BodyLimit:
 
 def _too_large(scope: Scope, limit: int) -> JSONResponse:
     observation_of(scope).graphql_errors.append("PAYLOAD_TOO_LARGE")
-    error = {
-        "message": f"The request body is larger than {limit} bytes.",
-        "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": limit},
-    }
-    return JSONResponse({"errors": [error]}, status_code=413)
+    language = scope_language(scope)
+    message = write(BODY_TOO_LARGE, language, {"limit": limit})
+    return JSONResponse(
+        error_body(message, "PAYLOAD_TOO_LARGE", limit=limit),
+        status_code=413,
+        headers=content_language(language),
+    )
 
 
 def _too_slow(scope: Scope, timeout: float) -> JSONResponse:
     observation_of(scope).graphql_errors.append("REQUEST_TIMEOUT")
-    error = {
-        "message": f"The request body was not received within {timeout:g} s.",
-        "extensions": {"code": "REQUEST_TIMEOUT"},
-    }
+    language = scope_language(scope)
+    message = write(BODY_TOO_SLOW, language, {"timeout": f"{timeout:g}"})
     # Closed: what is left of the body may still come, and the connection has been held enough.
-    return JSONResponse({"errors": [error]}, status_code=408, headers={"Connection": "close"})
+    return JSONResponse(
+        error_body(message, "REQUEST_TIMEOUT"),
+        status_code=408,
+        headers={"Connection": "close", **content_language(language)},
+    )

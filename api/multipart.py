@@ -23,26 +23,37 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.file_uploads.utils import replace_placeholders_with_files
+
+from api.refusals import Refused
+from schema.messages import Text
+from schema.refusals import (
+    MAP_NOT_AN_OBJECT,
+    MAP_NOT_PATHS,
+    MAP_NOT_TO_NULL,
+    MAP_OUTSIDE_VARIABLES,
+    MAP_REPEATED_PATH,
+    MAP_UNKNOWN_FILE,
+    MULTIPART_FIELD_NOT_TEXT,
+    MULTIPART_LIMIT,
+    MULTIPART_UNPARSABLE,
+)
 
 # A list index: no sign, no padding, and short enough for int() (which refuses 4,300 digits).
 INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 _MISSING = object()
 SHOWN = 100  # characters of a client's key or path quoted back in a message
 
-NOT_AN_OBJECT = "The multipart `map` must be a JSON object of file field names to lists of paths."
-NOT_PATHS = "The multipart `map` must give each file a non-empty list of paths (strings)."
-
 
 def _quoted(text: str) -> str:
     return f"`{text if len(text) <= SHOWN else text[:SHOWN] + '…'}`"
 
 
-def _refused(message: str) -> HTTPException:
-    return HTTPException(400, message)
+def _refused(text: Text, **params: str) -> Refused:
+    return Refused(400, text, params)
 
 
 async def read_form(
@@ -57,9 +68,9 @@ async def read_form(
     try:
         form = await request.get_form_data()
     except StarletteHTTPException as error:  # its MultiPartException, as plain text
-        raise _refused(error.detail) from None
+        raise _refused(MULTIPART_LIMIT, detail=error.detail) from None
     except ValueError:
-        raise _refused("Unable to parse the multipart body") from None
+        raise _refused(MULTIPART_UNPARSABLE) from None
     operations = parse_json(_text_field(form.form, "operations"))
     file_map = decode_json(_text_field(form.form, "map"))
     files = {name: value for name, value in form.files.items() if isinstance(value, UploadFile)}
@@ -69,7 +80,7 @@ async def read_form(
 def _text_field(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name, "{}")  # Strawberry's default: then "no query" or "no files"
     if not isinstance(value, str):
-        raise _refused(f"The multipart `{name}` field must be text, not a file.")
+        raise _refused(MULTIPART_FIELD_NOT_TEXT, name=name)
     return value
 
 
@@ -78,18 +89,16 @@ def checked(
 ) -> dict[str, list[str]]:
     """``file_map``, once it fits ``operations`` and ``files`` exactly; a 400 otherwise."""
     if not isinstance(file_map, dict):
-        raise _refused(NOT_AN_OBJECT)
+        raise _refused(MAP_NOT_AN_OBJECT)
     seen: set[str] = set()
     for name, paths in file_map.items():
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
-            raise _refused(NOT_PATHS)
+            raise _refused(MAP_NOT_PATHS)
         if name not in files:
-            raise _refused(
-                f"The multipart `map` names {_quoted(name)}, which is not a file in the request."
-            )
+            raise _refused(MAP_UNKNOWN_FILE, name=_quoted(name))
         for path in paths:
             if path in seen:
-                raise _refused(f"The multipart `map` path {_quoted(path)} is given more than once.")
+                raise _refused(MAP_REPEATED_PATH, path=_quoted(path))
             seen.add(path)
             _check_path(operations, path)
     return file_map
@@ -100,7 +109,7 @@ def _check_path(operations: Any, path: str) -> None:
     # One operation: ``variables.…``; a batch: ``<index>.variables.…``.
     start = 2 if isinstance(operations, list) else 1
     if len(keys) <= start or keys[start - 1] != "variables":
-        raise _refused(f"The multipart `map` path {_quoted(path)} does not lead into `variables`.")
+        raise _refused(MAP_OUTSIDE_VARIABLES, path=_quoted(path))
     value: Any = operations
     for key in keys:
         if isinstance(value, dict) and key in value:
@@ -111,6 +120,4 @@ def _check_path(operations: Any, path: str) -> None:
             value = _MISSING
             break
     if value is not None:
-        raise _refused(
-            f"The multipart `map` path {_quoted(path)} does not lead to a null in `operations`."
-        )
+        raise _refused(MAP_NOT_TO_NULL, path=_quoted(path))

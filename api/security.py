@@ -16,15 +16,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.refusals import content_language, error_body, language_of
 from schema.errors import (
     INTERNAL_SERVER_ERROR,
     RETRY_AFTER_SECONDS,
-    UNEXPECTED_ERROR,
     log_unavailable,
     unavailable_error,
     unreachable_database,
 )
-from schema.messages import Language
+from schema.messages import pick
+from schema.refusals import UNEXPECTED_ERROR
 
 logger = logging.getLogger("xhsz.errors")
 
@@ -114,23 +115,25 @@ class SecurityMiddleware:
                 log_unavailable(cause, rid)
             if started:
                 raise
-            response = _unexpected(rid) if cause is None else _unavailable(Request(scope), rid)
+            request = Request(scope)
+            response = _unexpected(request, rid) if cause is None else _unavailable(request, rid)
             await response(scope, receive, send_with_headers)
 
 
-def _unexpected(rid: str) -> JSONResponse:
-    error = {
-        "message": UNEXPECTED_ERROR,
-        "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": rid},
-    }
-    return JSONResponse({"errors": [error]}, status_code=500)
+def _unexpected(request: Request, rid: str) -> JSONResponse:
+    language = language_of(request.headers)
+    return JSONResponse(
+        error_body(pick(UNEXPECTED_ERROR, language), INTERNAL_SERVER_ERROR, requestId=rid),
+        status_code=500,
+        headers=content_language(language),
+    )
 
 
 def _unavailable(request: Request, rid: str) -> JSONResponse:
     """The database could not be reached (a download, say): 503, try again shortly."""
-    language = Language.from_accept_language(request.headers.get("accept-language"))
+    language = language_of(request.headers)
     return JSONResponse(
         {"errors": [unavailable_error(language, rid)]},
         status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS), **content_language(language)},
     )

@@ -40,6 +40,7 @@ from api.subscriptions import Connection, Hub
 from schema.context import Context
 from schema.errors import is_client_error, masked
 from schema.messages import Closing, Language
+from schema.refusals import message_in
 
 logger = logging.getLogger("xhsz.subscriptions")
 SUBSCRIPTIONS_ONLY: Iterable[OperationType] = (OperationType.SUBSCRIPTION,)
@@ -156,9 +157,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         async with aclosing(results):
             async for result in results:
                 if isinstance(result, ExecutionResult) and result.errors:
-                    rid = self.context.request_id
+                    rid, language = self.context.request_id, self.context.language
                     result.errors = [
-                        error if is_client_error(error) else masked(error, rid)
+                        _in_language(error, language)
+                        if is_client_error(error)
+                        else masked(error, rid, language)
                         for error in result.errors
                     ]
                 yield result
@@ -192,3 +195,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if closing is Closing.TOO_MANY_CONNECTIONS:
             return limits.connections_per_user
         return limits.subscriptions_per_connection
+
+
+def _in_language(error: GraphQLError, language: Language) -> GraphQLError:
+    """A refusal of ours (``schema.refusals``) in the connection's language; others as they are."""
+    message = message_in(error, language)
+    if message == error.message:
+        return error
+    return GraphQLError(message, error.nodes, path=error.path, extensions=error.extensions)

@@ -259,7 +259,7 @@ class _Query:
         if filter.submitted_from:
             self.values["submitted_from"] = _start_of_day(filter.submitted_from)
         if filter.submitted_to:
-            self.values["submitted_to"] = _start_of_day(filter.submitted_to + dt.timedelta(days=1))
+            self.values["submitted_to"] = _end_of_day(filter.submitted_to)
         if filter.enterprise_uscc is not None:
             self.values["enterprise_uscc"] = filter.enterprise_uscc.strip().upper()
         for name, bound in (("start", start), ("end", end)):
@@ -584,4 +584,13 @@ def _is_short(filter: Filter) -> bool:
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
+    if day == dt.date.min:  # its midnight in China is before the first instant of UTC's calendar
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
     return dt.datetime.combine(day, dt.time(), CHINA_STANDARD_TIME)
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    """The midnight that ends ``day`` in China (the calendar's last day has none after it)."""
+    if day == dt.date.max:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    return _start_of_day(day + dt.timedelta(days=1))

@@ -3,12 +3,16 @@
 Each domain module contributes its own ``…Query`` and ``…Mutation`` types; they are merged here.
 """
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
+from strawberry.file_uploads.scalars import Upload, UploadDefinition
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -48,6 +52,32 @@ Mutation = merge_types(
     "Mutation", (IdentityMutation, SessionMutation, CoordinationMutation, AttachmentMutation)
 )
 Subscription = CoordinationSubscription  # the only one, so far
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "查询: what may be read; every field needs a bearer token (UNAUTHENTICATED otherwise)."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "变更: what may be changed; each returns a payload whose errors list the refusals (nothing "
+    "changes then). Every mutation but login needs a bearer token."
+)
+
+# Strawberry's scalars, described for this contract (same parsing and serialising).
+SCALARS: dict[object, Any] = {
+    dt.date: dataclasses.replace(
+        DateDefinition,
+        description="日期: a calendar day, ISO 8601 YYYY-MM-DD (China Standard Time where it "
+        "bounds a search).",
+    ),
+    dt.datetime: dataclasses.replace(
+        DateTimeDefinition,
+        description="日期时间: an instant, ISO 8601 with its UTC offset, e.g. "
+        "2026-11-23T08:30:00+00:00 (UTC on the wire).",
+    ),
+    Upload: dataclasses.replace(
+        UploadDefinition,
+        description="上传文件: a file sent by the GraphQL multipart request spec (send a "
+        "GraphQL-Require-Preflight header).",
+    ),
+}
 
 
 class Schema(strawberry.Schema):
@@ -96,6 +126,7 @@ def build_schema(
             types.Attachment,
         ],
         extensions=extensions,
+        scalar_overrides=SCALARS,
         execution_context_class=StrawberryCompiledExecutor if compiled else None,
         config=StrawberryConfig(
             disable_field_suggestions=not introspection,

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ from db.models import AttachmentSlot
 from db.status import Action, role_for
 from schema import ids, types
 from schema.context import Context
-from schema.coordinations import coordination_pk
+from schema.coordinations import ExpectedVersion, coordination_pk
 from schema.messages import Outcome
 from schema.payloads import DeleteAttachmentPayload, UploadAttachmentPayload, change_coordination
 from schema.selections import details_below
@@ -42,10 +43,18 @@ def attachment_pk(global_id: strawberry.ID) -> int:
 
 async def _upload(
     info: Info[Context, None],
-    coordination_id: strawberry.ID,
-    slot: AttachmentSlot,
-    file: Upload,
-    expected_version: int | None = None,
+    coordination_id: Annotated[
+        strawberry.ID, strawberry.argument(description="协调申请ID: the request's global ID.")
+    ],
+    slot: Annotated[AttachmentSlot, strawberry.argument(description="附件类型: an empty slot.")],
+    file: Annotated[
+        Upload,
+        strawberry.argument(
+            description="文件: a PDF, JPEG or PNG (the bytes decide), not empty, at most 4 MiB, "
+            "a PDF at most 300 KiB (by default)."
+        ),
+    ],
+    expected_version: ExpectedVersion = None,
 ) -> UploadAttachmentPayload:
     context = info.context
     received: object = file
@@ -109,7 +118,11 @@ async def _upload(
 
 
 async def _delete(
-    info: Info[Context, None], attachment_id: strawberry.ID, expected_version: int | None = None
+    info: Info[Context, None],
+    attachment_id: Annotated[
+        strawberry.ID, strawberry.argument(description="附件ID: the attachment's global ID.")
+    ],
+    expected_version: ExpectedVersion = None,
 ) -> DeleteAttachmentPayload:
     context = info.context
     removed: list[attachments.Removed] = []
@@ -152,5 +165,6 @@ class AttachmentMutation:
     )
     delete_attachment = strawberry.mutation(
         resolver=_delete,
-        description="Remove an attachment from an editable request (to replace it, then upload).",
+        description="删除附件: remove an attachment from an editable request (to replace it, "
+        "then upload).",
     )

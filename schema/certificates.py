@@ -20,22 +20,42 @@ from schema import types
 from schema.context import BadUserInput, Context
 from schema.cursors import CertificateCursors
 from schema.listing import PageInfo
-from schema.messages import BAD_CURSOR, pick
+from schema.messages import BAD_CURSOR, CERTIFICATE_KIND_LABELS, Language, label
 from schema.paging import DEFAULT_FIRST, check_first
 from schema.presentation import Presentation
 from schema.selections import Selected, selected
 
 
-@strawberry.type(description="A certificate or declaration from the certificate registry.")
+def _kind_label(self: "Certificate") -> str:
+    # Computed only when selected.
+    return label(CERTIFICATE_KIND_LABELS[self.kind], self.language)
+
+
+@strawberry.type(
+    description="证书: a certificate or declaration from the certificate registry (证书申请系统)."
+)
 class Certificate:
-    certificate_no: str
-    kind: CertificateKind
-    agreement: types.TradeAgreement
-    import_country: types.Country
-    issued_on: dt.date
-    export_declaration_nos: list[str] = strawberry.field(
-        description="The export declarations linked to it in the certificate system."
+    certificate_no: str = strawberry.field(
+        description="原产地证书号 / 原产地声明编号: the number, upper-cased, 1–40 of A-Z 0-9 - /."
     )
+    kind: CertificateKind = strawberry.field(description="证书类型: what kind it is.")
+    kind_label: str = strawberry.field(
+        resolver=_kind_label,
+        description="证书类型名称: the kind's name in the viewer's language (海关原产地证书 / "
+        "Customs certificate of origin).",
+    )
+    agreement: types.TradeAgreement = strawberry.field(
+        description="优惠贸易协定: the agreement it was issued under."
+    )
+    import_country: types.Country = strawberry.field(
+        description="进口国家/地区: the importing country it was issued for."
+    )
+    issued_on: dt.date = strawberry.field(description="签发日期: the day it was issued.")
+    export_declaration_nos: list[str] = strawberry.field(
+        description="关联出口报关单号: the export declarations (18 characters each) linked to it "
+        "in the certificate system."
+    )
+    language: strawberry.Private[Language]
     cited: strawberry.Private[list[types.CoordinationMember] | None] = None
 
     @strawberry.field(
@@ -49,7 +69,10 @@ class Certificate:
 
     @classmethod
     def of(
-        cls, row: models.Certificate, cited: list[types.CoordinationMember] | None = None
+        cls,
+        row: models.Certificate,
+        language: Language,
+        cited: list[types.CoordinationMember] | None = None,
     ) -> "Certificate":
         return cls(
             certificate_no=row.certificate_no,
@@ -58,6 +81,7 @@ class Certificate:
             import_country=types.country(row.import_country_code),
             issued_on=row.issued_on,
             export_declaration_nos=row.linked_declarations,
+            language=language,
             cited=cited,
         )
 
@@ -93,13 +117,15 @@ async def _built(
 ) -> list[Certificate]:
     """The certificates, with the requests citing them read in one batch when selected."""
     if not selection.mentions("coordinations"):
-        return [Certificate.of(row) for row in rows]
+        return [Certificate.of(row, presentation.language) for row in rows]
     cited = await queries.citing(
         session, viewer, [row.certificate_no for row in rows], selection.details
     )
     return [
         Certificate.of(
-            row, [types.coordination(r, presentation) for r in cited[row.certificate_no]]
+            row,
+            presentation.language,
+            [types.coordination(r, presentation) for r in cited[row.certificate_no]],
         )
         for row in rows
     ]
@@ -112,11 +138,19 @@ def _prefix(search: str | None) -> str | None:
 @strawberry.type
 class CertificateQuery:
     @strawberry.field(
-        description="A registry certificate of your enterprise, for autofill; null for any other "
-        "(unknown or another enterprise's, alike)."
+        description="证书查询: a registry certificate of your enterprise, for autofill; null for "
+        "any other (unknown or another enterprise's, alike)."
     )
     async def certificate(
-        self, info: Info[Context, None], certificate_no: str
+        self,
+        info: Info[Context, None],
+        certificate_no: Annotated[
+            str,
+            strawberry.argument(
+                description="原产地证书号 / 原产地声明编号: the exact number (trimmed, "
+                "case-insensitive)."
+            ),
+        ],
     ) -> Certificate | None:
         viewer = await info.context.require_viewer()
 
@@ -162,7 +196,7 @@ class CertificateQuery:
         cursors = CertificateCursors(context.settings.secret_key, uscc or "", prefix)
         start = cursors.decode(after) if after is not None else None
         if after is not None and start is None:
-            raise BadUserInput(pick(BAD_CURSOR, context.language), "after")
+            raise BadUserInput(BAD_CURSOR, "after")
         if uscc is None:
             return _empty()
         selection = selected(info)

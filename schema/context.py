@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -36,8 +35,9 @@ from db import identity, replica
 from db.clock import utcnow
 from db.database import Database
 from db.identity import Viewer
-from schema.messages import Language
+from schema.messages import Language, Text
 from schema.presentation import Presentation
+from schema.refusals import AUTHENTICATION_REQUIRED, Refusal
 
 logger = logging.getLogger("xhsz.replica")
 
@@ -55,16 +55,20 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 
 
-class Unauthenticated(GraphQLError):
+class Unauthenticated(Refusal):
     def __init__(self) -> None:
-        super().__init__("Authentication required.", extensions={"code": UNAUTHENTICATED})
+        super().__init__(AUTHENTICATION_REQUIRED, extensions={"code": UNAUTHENTICATED})
 
 
-class BadUserInput(GraphQLError):
+class BadUserInput(Refusal):
     """A query argument out of its range (mutations report problems in their payload instead)."""
 
-    def __init__(self, message: str, argument: str) -> None:
-        super().__init__(message, extensions={"code": BAD_USER_INPUT, "argument": argument})
+    def __init__(self, text: Text, argument: str, **params: object) -> None:
+        super().__init__(
+            text,
+            {"argument": argument, **params},
+            extensions={"code": BAD_USER_INPUT, "argument": argument},
+        )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 and shapes the payload)."""
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from schema.payloads import (
     WithdrawCoordinationPayload,
     change_coordination,
 )
+from schema.refusals import EXACTLY_ONE_OF_ID_AND_NO
 from schema.selections import details_below
 
 
@@ -35,21 +37,39 @@ def coordination_pk(global_id: strawberry.ID | str, field: str = "id") -> int:
     return pk
 
 
+ExpectedVersion = Annotated[
+    int | None,
+    strawberry.argument(
+        description="预期版本: the version you read; a stale one is VERSION_CONFLICT (omit: no "
+        "check)."
+    ),
+]
+RequestId = Annotated[
+    strawberry.ID, strawberry.argument(description="协调申请ID: the request's global ID.")
+]
+
+
 @strawberry.type
 class CoordinationQuery:
     @strawberry.field(
-        description="One request by ID or by coordination number (give exactly one); null if "
-        "missing or not yours."
+        description="协调申请查询: one request by ID or by coordination number (give exactly "
+        "one); null if missing or not yours."
     )
     async def coordination(
         self,
         info: Info[Context, None],
-        id: strawberry.ID | None = None,
-        coordination_no: str | None = None,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="协调申请ID: the request's global ID."),
+        ] = None,
+        coordination_no: Annotated[
+            str | None,
+            strawberry.argument(description="协调单号: e.g. XT2026112300000042."),
+        ] = None,
     ) -> types.CoordinationRequest | None:
         viewer = await info.context.require_viewer()
         if (id is None) == (coordination_no is None):
-            raise BadUserInput("Give exactly one of id and coordinationNo.", "id")
+            raise BadUserInput(EXACTLY_ONE_OF_ID_AND_NO, "id")
         pk = ids.decode_pk(id, types.COORDINATION_TYPE_NAMES) if id is not None else None
         if id is not None and pk is None:
             return None
@@ -107,9 +127,17 @@ async def _by_id(
 
 @strawberry.type
 class CoordinationMutation:
-    @strawberry.mutation(description="暂存: create a request (no id) or update an editable one.")
+    @strawberry.mutation(
+        description="暂存: create a request (no id) or update an editable one; every required "
+        "field and format is checked (暂存成功 / 暂存失败)."
+    )
     async def save_coordination(
-        self, info: Info[Context, None], input: SaveCoordinationInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            SaveCoordinationInput,
+            strawberry.argument(description="暂存表单: the whole form."),
+        ],
     ) -> SaveCoordinationPayload:
         async def change(session: AsyncSession, viewer: Viewer) -> int:
             return await coordinations.save(
@@ -131,11 +159,13 @@ class CoordinationMutation:
         )
 
     @strawberry.mutation(
-        description="申报: submit an editable request to customs (PENDING). Field errors name the "
-        "saved form's fields."
+        description="申报: submit an editable request to customs (PENDING). Checks, in order: "
+        "status, fields (errors name the saved form's fields), required attachments, the "
+        "certificate in the registry, its kind, the linked export declaration, no duplicate "
+        "active request."
     )
     async def submit_coordination(
-        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+        self, info: Info[Context, None], id: RequestId, expected_version: ExpectedVersion = None
     ) -> SubmitCoordinationPayload:
         return await _by_id(
             info,
@@ -149,7 +179,7 @@ class CoordinationMutation:
 
     @strawberry.mutation(description="撤回: take a PENDING request back (WITHDRAWN).")
     async def withdraw_coordination(
-        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+        self, info: Info[Context, None], id: RequestId, expected_version: ExpectedVersion = None
     ) -> WithdrawCoordinationPayload:
         return await _by_id(
             info,
@@ -165,7 +195,7 @@ class CoordinationMutation:
         description="删除: hide a DRAFT, WITHDRAWN or RETURNED request (kept for audit)."
     )
     async def delete_coordination(
-        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+        self, info: Info[Context, None], id: RequestId, expected_version: ExpectedVersion = None
     ) -> DeleteCoordinationPayload:
         payload = await _by_id(
             info,
@@ -180,11 +210,16 @@ class CoordinationMutation:
         return payload
 
     @strawberry.mutation(
-        description="Customs only: record a receipt or decision (remark required to return or "
-        "conclude)."
+        description="海关处理 (customs only): record a receipt or decision (remark required to "
+        "return or conclude)."
     )
     async def record_customs_receipt(
-        self, info: Info[Context, None], input: RecordCustomsReceiptInput
+        self,
+        info: Info[Context, None],
+        input: Annotated[
+            RecordCustomsReceiptInput,
+            strawberry.argument(description="海关处理: the request and the outcome."),
+        ],
     ) -> RecordCustomsReceiptPayload:
         async def change(session: AsyncSession, viewer: Viewer) -> int:
             return await coordinations.record_customs_receipt(

@@ -3,8 +3,8 @@ logged.
 
 A client reads errors about its request (syntax, validation, limits, our typed refusals such as
 ``UNAUTHENTICATED``). An exception raised anywhere else is *unexpected*: it is logged with its
-stack and the request id, and the client gets ``Unexpected error.`` with that request id, never the
-exception's text (which may hold SQL, a file path or a stack trace).
+stack and the request id, and the client gets ``Unexpected error.`` (in Chinese by default) with
+that request id, never the exception's text (which may hold SQL, a file path or a stack trace).
 
 One kind of exception is expected, though not the client's doing: the database could not be
 reached (PostgreSQL refused the connection, or the pool had none free in time). The client gets
@@ -21,9 +21,9 @@ from graphql import GraphQLError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from schema.messages import SERVICE_UNAVAILABLE_MESSAGE, Language, pick
+from schema.refusals import UNEXPECTED_ERROR
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-UNEXPECTED_ERROR = "Unexpected error."
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 5
 
@@ -46,10 +46,10 @@ def is_client_error(error: GraphQLError) -> bool:
     return original is None or isinstance(original, GraphQLError)
 
 
-def masked(error: GraphQLError, request_id: str) -> GraphQLError:
+def masked(error: GraphQLError, request_id: str, language: Language) -> GraphQLError:
     """What a client sees of an unexpected error: where it happened, and the id to report."""
     return GraphQLError(
-        UNEXPECTED_ERROR,
+        pick(UNEXPECTED_ERROR, language),
         error.nodes,
         path=error.path,
         extensions={"code": INTERNAL_SERVER_ERROR, "requestId": request_id},

@@ -46,6 +46,7 @@ from schema.limits import (
     too_many_tokens,
 )
 from schema.prepared import PreparedDocuments
+from schema.refusals import UNSTORABLE_STRING, Refusal
 
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -59,10 +60,7 @@ CACHEABLE_QUERY_CHARS = 16 * 1024
 
 
 def unstorable_string() -> GraphQLError:
-    return GraphQLError(
-        "Strings may not contain NUL characters or unpaired surrogates.",
-        extensions={"code": BAD_USER_INPUT},
-    )
+    return Refusal(UNSTORABLE_STRING, extensions={"code": BAD_USER_INPUT})
 
 
 class _UnstorableLiteral(Visitor):

@@ -1,6 +1,7 @@
 """Who is calling: ``viewer``, and ``login`` for a bearer token."""
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,16 +14,30 @@ from schema.payloads import UserError, user_errors
 from schema.types import Viewer
 
 
-@strawberry.type
+@strawberry.type(description="登录结果: what login returns: a bearer token, or why not.")
 class LoginPayload:
-    token: str | None = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
-    expires_at: dt.datetime | None
-    viewer: Viewer | None
-    message: str
-    errors: list[UserError]
+    token: str | None = strawberry.field(
+        description="令牌: the bearer token; send it as `Authorization: Bearer <token>`. Null "
+        "when refused."
+    )
+    expires_at: dt.datetime | None = strawberry.field(
+        description="过期时间: when the token stops working (8 hours after login by default; "
+        "ISO 8601 with UTC offset)."
+    )
+    viewer: Viewer | None = strawberry.field(description="当前用户: who logged in.")
+    message: str = strawberry.field(
+        description="提示信息: 登录成功 or 登录失败, in the viewer's language."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="错误列表: INVALID_CREDENTIALS or TOO_MANY_ATTEMPTS; empty on success."
+    )
 
 
-async def _login(info: Info[Context, None], username: str, password: str) -> LoginPayload:
+async def _login(
+    info: Info[Context, None],
+    username: Annotated[str, strawberry.argument(description="用户名: the login name.")],
+    password: Annotated[str, strawberry.argument(description="密码: the password.")],
+) -> LoginPayload:
     context = info.context
     limits = context.settings.login_limits
     async with context.transaction() as session:
@@ -59,11 +74,16 @@ async def _login(info: Info[Context, None], username: str, password: str) -> Log
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="The logged-in user.")
+    @strawberry.field(description="当前用户: the logged-in user (UNAUTHENTICATED without a token).")
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         return Viewer.of(await info.context.require_viewer())
 
 
 @strawberry.type
 class IdentityMutation:
-    login = strawberry.mutation(resolver=_login, description="Log in; returns a bearer token.")
+    login = strawberry.mutation(
+        resolver=_login,
+        description="登录: log in with username and password; returns a bearer token. Five "
+        "failures for a username (twenty for a client) within 15 minutes lock it out for 15 "
+        "minutes (TOO_MANY_ATTEMPTS).",
+    )

@@ -59,7 +59,16 @@ from graphql import (
 from graphql.language.lexer import Lexer
 from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 
+from schema.messages import Text
 from schema.paging import DEFAULT_FIRST
+from schema.refusals import (
+    CIRCULAR_INTROSPECTION,
+    MEASURES,
+    OVER_LIMIT,
+    QUERY_REFUSED,
+    TOO_MANY_TOKENS,
+    Refusal,
+)
 
 QUERY_LIMIT_EXCEEDED = "QUERY_LIMIT_EXCEEDED"
 
@@ -84,12 +93,14 @@ class QueryLimits:
     max_repeated_fields: int = 10
 
 
-class QueryLimitExceeded(GraphQLError):
+class QueryLimitExceeded(Refusal):
+    """ "Query refused: " and why (``reason``, written with ``max``, ``found`` and ``what``)."""
+
     def __init__(
         self,
         limit: str,
         maximum: int,
-        message: str,
+        reason: Text,
         *,
         found: int | None = None,
         nodes: Any = None,
@@ -97,11 +108,17 @@ class QueryLimitExceeded(GraphQLError):
         extensions: dict[str, Any] = {"code": QUERY_LIMIT_EXCEEDED, "limit": limit, "max": maximum}
         if found is not None:
             extensions["found"] = found
-        super().__init__(f"Query refused: {message}", nodes, extensions=extensions)
+        zh, en = QUERY_REFUSED
+        super().__init__(
+            (zh.format(reason=reason[0]), en.format(reason=reason[1])),
+            {"max": maximum, "found": found, "what": MEASURES.get(limit, ("", ""))},
+            extensions=extensions,
+            nodes=nodes,
+        )
 
     @classmethod
-    def over(cls, limit: str, what: str, found: int, maximum: int) -> "QueryLimitExceeded":
-        return cls(limit, maximum, f"{what} is {found}, over the limit of {maximum}.", found=found)
+    def over(cls, limit: str, found: int, maximum: int) -> "QueryLimitExceeded":
+        return cls(limit, maximum, OVER_LIMIT, found=found)
 
 
 # --- shape: depth, aliases, directives, repeated fields ---------------------------------------
@@ -244,25 +261,15 @@ def shape_refusals(document: DocumentNode, limits: QueryLimits) -> list[GraphQLE
     for operation in operations(document):
         shape = shapes.operation(operation)
         measured = (
-            ("depth", "the depth", shape.depth, limits.max_depth),
-            (
-                "introspectionDepth",
-                "the introspection depth",
-                shape.introspection_depth,
-                GRAPHIQL_INTROSPECTION_DEPTH,
-            ),
-            ("aliases", "the number of aliases", shape.aliases, limits.max_aliases),
-            ("directives", "the number of directives", shape.directives, limits.max_directives),
-            (
-                "repeatedFields",
-                "the most times one field is selected in one selection set",
-                shape.repeats,
-                limits.max_repeated_fields,
-            ),
+            ("depth", shape.depth, limits.max_depth),
+            ("introspectionDepth", shape.introspection_depth, GRAPHIQL_INTROSPECTION_DEPTH),
+            ("aliases", shape.aliases, limits.max_aliases),
+            ("directives", shape.directives, limits.max_directives),
+            ("repeatedFields", shape.repeats, limits.max_repeated_fields),
         )
         refusals: list[GraphQLError] = [
-            QueryLimitExceeded.over(limit, what, found, maximum)
-            for limit, what, found, maximum in measured
+            QueryLimitExceeded.over(limit, found, maximum)
+            for limit, found, maximum in measured
             if found > maximum
         ]
         if refusals:
@@ -277,11 +284,7 @@ class CircularIntrospection(MaxIntrospectionDepthRule):
         allowed = MAX_LIST_DEPTH - 1
         super().report_error(
             QueryLimitExceeded(
-                "circularIntrospection",
-                allowed,
-                "introspection nests its lists (fields, interfaces, possibleTypes, inputFields) "
-                f"more than {allowed} deep: a circular introspection query.",
-                nodes=error.nodes,
+                "circularIntrospection", allowed, CIRCULAR_INTROSPECTION, nodes=error.nodes
             )
         )
 
@@ -389,7 +392,7 @@ def operation_cost(
 
 def cost_refusals(cost: int, limits: QueryLimits) -> list[GraphQLError]:
     if cost > limits.max_cost:
-        return [QueryLimitExceeded.over("cost", "the cost", cost, limits.max_cost)]
+        return [QueryLimitExceeded.over("cost", cost, limits.max_cost)]
     return []
 
 
@@ -411,6 +414,4 @@ def exceeds_tokens(query: str, maximum: int) -> bool:
 
 
 def too_many_tokens(limits: QueryLimits) -> QueryLimitExceeded:
-    return QueryLimitExceeded(
-        "tokens", limits.max_tokens, f"the query has more than {limits.max_tokens} tokens."
-    )
+    return QueryLimitExceeded("tokens", limits.max_tokens, TOO_MANY_TOKENS)

@@ -1,6 +1,7 @@
 """``coordinations``: the 享惠受阻协调查询 list as a Relay connection with keyset cursors."""
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,49 +15,56 @@ from schema import types
 from schema.context import BadUserInput, Context
 from schema.cursors import Cursors
 from schema.paging import DEFAULT_FIRST, check_first
+from schema.refusals import FIRST_OR_LAST, FOREIGN_CURSOR
 from schema.selections import selected
 
-strawberry.enum(OrderField, name="CoordinationOrderField")
-strawberry.enum(Direction, name="OrderDirection")
 
-
-@strawberry.input(description="How to sort the list; the request's ID always breaks ties.")
+@strawberry.input(description="排序: how to sort the list; the request's ID always breaks ties.")
 class CoordinationOrder:
     field: OrderField = strawberry.field(
         default=OrderField.SUBMITTED_AT,
-        description="SUBMITTED_AT puts never-submitted drafts after the submitted requests, "
-        "by creation time, in either direction.",
+        description="排序字段: SUBMITTED_AT puts never-submitted drafts after the submitted "
+        "requests, by creation time, in either direction.",
     )
-    direction: Direction = Direction.DESC
+    direction: Direction = strawberry.field(
+        default=Direction.DESC, description="排序方向: DESC (newest first) by default."
+    )
 
 
-@strawberry.input(description="Conditions on the list; every one given must hold.")
+@strawberry.input(description="查询条件: conditions on the list; every one given must hold.")
 class CoordinationFilter:
     coordination_no: str | None = strawberry.field(
-        default=None, description="协调单号 starts with this (case-insensitive)."
+        default=None, description="协调单号: starts with this (case-insensitive)."
     )
     certificate_no: str | None = strawberry.field(
-        default=None, description="原产地证书号/原产地声明编号 starts with this (case-insensitive)."
+        default=None,
+        description="原产地证书号/原产地声明编号: starts with this (case-insensitive).",
     )
     export_declaration_no: str | None = strawberry.field(
-        default=None, description="出口报关单号 starts with this (case-insensitive)."
+        default=None, description="出口报关单号: starts with this (case-insensitive)."
     )
     status: list[Status] | None = strawberry.field(
-        default=None, description="Any of these statuses (none or empty: all)."
+        default=None, description="处理状态: any of these statuses (none or empty: all)."
     )
     type: list[CoordinationType] | None = strawberry.field(
-        default=None, description="Any of these types (none or empty: all)."
+        default=None, description="协调单类型: any of these types (none or empty: all)."
     )
-    agreement_code: str | None = None
+    agreement_code: str | None = strawberry.field(
+        default=None, description="优惠贸易协定代码: exactly this agreement, e.g. 22."
+    )
     submitted_from: dt.date | None = strawberry.field(
-        default=None, description="Submitted on or after this day (China Standard Time)."
+        default=None,
+        description="提交日期起: submitted on or after this day (YYYY-MM-DD, China Standard Time).",
     )
     submitted_to: dt.date | None = strawberry.field(
-        default=None, description="Submitted on or before this day (China Standard Time)."
+        default=None,
+        description="提交日期止: submitted on or before this day (YYYY-MM-DD, China Standard "
+        "Time).",
     )
     enterprise_uscc: str | None = strawberry.field(
         default=None,
-        description="统一社会信用代码 (for customs; enterprise users only ever see their own).",
+        description="统一社会信用代码: only this enterprise's requests (for customs; "
+        "enterprise users only ever see their own).",
     )
 
     def to_filter(self) -> Filter:
@@ -76,28 +84,45 @@ class CoordinationFilter:
         )
 
 
-@strawberry.type(description="Where a page lies in the whole list (Relay).")
+@strawberry.type(description="分页信息: where a page lies in the whole list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="是否有下一页: whether more items follow this page (ask with after: endCursor)."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="是否有上一页: whether items precede this page (ask with before: startCursor)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="起始游标: the first item's cursor; null for an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="结束游标: the last item's cursor; null for an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="分页项: one request in a page, with its cursor (Relay edge).")
 class CoordinationEdge:
-    cursor: str
-    node: types.CoordinationRequest
+    cursor: str = strawberry.field(
+        description="游标: an opaque keyset cursor, valid only with the same filter and order."
+    )
+    node: types.CoordinationRequest = strawberry.field(description="协调申请: the request.")
 
 
-@strawberry.type(description="A page of requests (Relay connection).")
+@strawberry.type(description="协调申请分页: a page of requests (Relay connection).")
 class CoordinationConnection:
-    edges: list[CoordinationEdge]
-    nodes: list[types.CoordinationRequest]
-    page_info: PageInfo
+    edges: list[CoordinationEdge] = strawberry.field(
+        description="分页项: the page's requests with their cursors."
+    )
+    nodes: list[types.CoordinationRequest] = strawberry.field(
+        description="协调申请: the page's requests (the edges' nodes, without cursors)."
+    )
+    page_info: PageInfo = strawberry.field(description="分页信息: where this page lies.")
     total: strawberry.Private[int | None]
 
-    @strawberry.field(description="How many requests match the filter, on every page.")
+    @strawberry.field(
+        description="总数: how many requests match the filter, on every page (counted only "
+        "when selected)."
+    )
     def total_count(self) -> int:
         if self.total is None:
             raise RuntimeError("totalCount was not computed although selected")
@@ -106,7 +131,7 @@ class CoordinationConnection:
 
 def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     if first is not None and last is not None:
-        raise BadUserInput("Give first or last, not both.", "last")
+        raise BadUserInput(FIRST_OR_LAST, "last")
     if last is not None:
         return check_first(last, "last"), True
     return check_first(DEFAULT_FIRST if first is None else first), False
@@ -121,12 +146,32 @@ class ListingQuery:
     async def coordinations(
         self,
         info: Info[Context, None],
-        filter: CoordinationFilter | None = None,
-        order_by: CoordinationOrder | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[
+            CoordinationFilter | None,
+            strawberry.argument(description="查询条件: conditions; none: every request."),
+        ] = None,
+        order_by: Annotated[
+            CoordinationOrder | None,
+            strawberry.argument(description="排序: none: by submission, newest first."),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="前N条: page size going forward, 1–100 (default 20)."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="之后: the cursor after which the page starts."),
+        ] = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(
+                description="后N条: page size going backward, 1–100 (not with first)."
+            ),
+        ] = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="之前: the cursor before which the page ends."),
+        ] = None,
     ) -> CoordinationConnection:
         viewer = await info.context.require_viewer()
         limit, backward = _page_size(first, last)
@@ -198,9 +243,5 @@ def _position(cursors: Cursors, cursor: str | None, argument: str) -> Position |
         return None
     found = cursors.decode(cursor)
     if found is None:
-        raise BadUserInput(
-            f"{argument} is not a cursor of this query: it comes from another filter or order, "
-            "or was altered.",
-            argument,
-        )
+        raise BadUserInput(FOREIGN_CURSOR, argument)
     return found

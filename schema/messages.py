@@ -6,12 +6,18 @@ import enum
 from collections.abc import Mapping
 
 from db.errors import ErrorCode, Problem
+from db.models import CertificateKind, CoordinationType
 from db.status import Status
 
 
 class Language(enum.Enum):
     ZH = "zh"
     EN = "en"
+
+    @property
+    def tag(self) -> str:
+        """The ``Content-Language`` of a response written in this language."""
+        return "zh-CN" if self is Language.ZH else "en"
 
     @classmethod
     def from_accept_language(cls, header: str | None) -> "Language":
@@ -44,6 +50,38 @@ STATUS_LABELS: dict[Status, Text] = {
     Status.RETURNED: ("退回", "Returned"),
     Status.ACCEPTED: ("已受理", "Accepted"),
     Status.CONCLUDED: ("已办结", "Concluded"),
+}
+
+TYPE_LABELS: dict[CoordinationType, Text] = {
+    CoordinationType.CUSTOMS_CERTIFICATE: (
+        "海关原产地证书享惠受阻协调申请",
+        "Customs certificate of origin coordination request",
+    ),
+    CoordinationType.APPROVED_EXPORTER_DECLARATION: (
+        "经核准出口商原产地声明享惠受阻协调申请",
+        "Approved exporter declaration coordination request",
+    ),
+    CoordinationType.RULING_DECLARATION: (
+        "基于海关行政裁定或预裁定的原产地声明享惠受阻协调申请",
+        "Ruling-based origin declaration coordination request",
+    ),
+    CoordinationType.CCPIT_CERTIFICATE: (
+        "贸促会原产地证书享惠受阻协调申请",
+        "CCPIT certificate of origin coordination request",
+    ),
+}
+
+CERTIFICATE_KIND_LABELS: dict[CertificateKind, Text] = {
+    CertificateKind.CUSTOMS_CO: ("海关原产地证书", "Customs certificate of origin"),
+    CertificateKind.CCPIT_CO: ("贸促会原产地证书", "CCPIT certificate of origin"),
+    CertificateKind.APPROVED_EXPORTER_DECLARATION: (
+        "经核准出口商原产地声明",
+        "Approved exporter's origin declaration",
+    ),
+    CertificateKind.RULING_DECLARATION: (
+        "基于海关行政裁定或预裁定的原产地声明",
+        "Origin declaration based on a customs ruling or advance ruling",
+    ),
 }
 
 FIELD_LABELS: dict[str, Text] = {
@@ -290,6 +328,12 @@ OVER_WEBSOCKET: Text = (
 
 def pick(text: Text, language: Language) -> str:
     return text[0] if language is Language.ZH else text[1]
+
+
+def label(text: Text, language: Language) -> str:
+    """A name shown on its own (a slot's label): capitalised in English."""
+    chosen = pick(text, language)
+    return chosen[:1].upper() + chosen[1:]
 
 
 def size_text(size: int, language: Language) -> str:

@@ -1,5 +1,7 @@
 """``node(id)``: any object by its Relay global ID, null when missing or not the viewer's."""
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
@@ -12,8 +14,15 @@ from schema.selections import details_below
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by its global ID; null if missing or not yours.")
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> types.Node | None:
+    @strawberry.field(
+        description="节点查询: any object (a request or an attachment) by its global ID; null if "
+        "missing or not yours."
+    )
+    async def node(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="全局ID: the object's ID.")],
+    ) -> types.Node | None:
         viewer = await info.context.require_viewer()
         decoded = ids.decode(id)
         if decoded is None:

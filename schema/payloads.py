@@ -22,60 +22,94 @@ from schema.context import Context
 from schema.messages import Outcome, error_message
 from schema.selections import details_below
 
-strawberry.enum(ErrorCode, name="ErrorCode")
 
-
-@strawberry.type(description="A refusal: which argument it concerns, a stable code, a message.")
+@strawberry.type(
+    description="错误信息: a refusal, like the seed's red hints: which argument it concerns, a "
+    "stable code and a message in the viewer's language."
+)
 class UserError:
     field: list[str] | None = strawberry.field(
-        description='The path from the mutation\'s arguments, e.g. ["input", "contactPhone"].'
+        description='字段路径: the path from the mutation\'s arguments, e.g. ["input", '
+        '"contactPhone"], ["file"] or ["attachments", "ORIGIN_PROOF"]; null when the '
+        "refusal concerns the request as a whole."
     )
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(
+        description="错误代码: why, the same in every language (branch on this)."
+    )
+    message: str = strawberry.field(
+        description="错误提示: what to tell the user, Chinese by default, English with "
+        "Accept-Language: en."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="操作结果: what a mutation on a request returns: the request as it now is, a "
+    "message and the refusals."
+)
 class CoordinationPayload:
-    coordination: types.CoordinationRequest | None
-    message: str
-    errors: list[UserError]
+    coordination: types.CoordinationRequest | None = strawberry.field(
+        description="协调申请: the request after the change; null when refused (or deleted)."
+    )
+    message: str = strawberry.field(
+        description="提示信息: the outcome in the viewer's language, e.g. 暂存成功 or 暂存失败."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="错误列表: why it was refused; empty on success (nothing changed otherwise)."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="暂存结果: what saveCoordination returns (message 暂存成功 / 暂存失败)."
+)
 class SaveCoordinationPayload(CoordinationPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="申报结果: what submitCoordination returns (message 申报成功 / 申报失败)."
+)
 class SubmitCoordinationPayload(CoordinationPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="撤回结果: what withdrawCoordination returns (message 撤回成功 / 撤回失败)."
+)
 class WithdrawCoordinationPayload(CoordinationPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="删除结果: what deleteCoordination returns (message 删除成功 / 删除失败); the "
+    "request itself is null."
+)
 class DeleteCoordinationPayload(CoordinationPayload):
     deleted_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The ID of the deleted request (it is no longer readable)."
+        default=None,
+        description="已删除ID: the ID of the deleted request (it is no longer readable); null "
+        "when refused.",
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="海关处理结果: what recordCustomsReceipt returns (message 操作成功 / 操作失败)."
+)
 class RecordCustomsReceiptPayload(CoordinationPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="上传结果: what uploadAttachment returns (message 上传成功 / 上传失败)."
+)
 class UploadAttachmentPayload(CoordinationPayload):
     attachment: types.Attachment | None = strawberry.field(
-        default=None, description="The uploaded file (null when refused)."
+        default=None, description="附件: the uploaded file; null when refused."
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="删除附件结果: what deleteAttachment returns (message 删除成功 / 删除失败)."
+)
 class DeleteAttachmentPayload(CoordinationPayload):
     pass
 

@@ -2,7 +2,7 @@
 
 Objects are built whole from rows that were loaded with their details (``db.queries.with_details``):
 every field is plain data, so a list of requests resolves without a single await per item, and the
-union member is simply the Python class of the object.
+union member is simply the Python class of the object. Labels are resolved only when selected.
 """
 
 import datetime as dt
@@ -14,52 +14,59 @@ import strawberry
 
 from db import reference
 from db.identity import Viewer as ViewerData
-from db.models import AttachmentSlot, CertificateKind, CoordinationType
+from db.models import AttachmentSlot, CoordinationType
 from db.records import AttachmentRecord, CoordinationRecord, StatusChangeRecord
-from db.status import Action, ReceiptOutcome, Role, Status, allowed_actions
-from schema import ids
-from schema.messages import STATUS_LABELS, pick
+from db.status import Action, Role, Status, allowed_actions
+from schema import (
+    enums,  # noqa: F401 (registers the domain's enums)
+    ids,
+)
+from schema.messages import SLOT_LABELS, STATUS_LABELS, TYPE_LABELS, Language, label, pick
 from schema.presentation import Presentation
 
-# The domain's enums are the GraphQL enums; registering them here gives them their GraphQL names.
-strawberry.enum(Status, name="CoordinationStatus")
-strawberry.enum(Action, name="CoordinationAction")
-strawberry.enum(Role, name="Role")
-strawberry.enum(CoordinationType, name="CoordinationType")
-strawberry.enum(AttachmentSlot, name="AttachmentSlot")
-strawberry.enum(CertificateKind, name="CertificateKind")
-strawberry.enum(ReceiptOutcome, name="ReceiptOutcome")
 
-
-@strawberry.interface(description="An object with a globally unique ID (Relay).")
+@strawberry.interface(description="节点: an object with a globally unique ID (Relay).")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="全局ID: the object's opaque Relay global ID, for node(id) and refetching."
+    )
 
 
-@strawberry.type(description="An enterprise, identified by its unified social credit code.")
+@strawberry.type(description="企业: an enterprise, identified by its unified social credit code.")
 class Enterprise:
-    uscc: str = strawberry.field(description="统一社会信用代码")
-    name: str = strawberry.field(description="企业中文名称")
+    uscc: str = strawberry.field(
+        description="统一社会信用代码: the unified social credit code, 18 characters "
+        "(GB 32100-2015, digits and capitals, with a check character)."
+    )
+    name: str = strawberry.field(description="企业中文名称: the enterprise's name in Chinese.")
 
 
-@strawberry.type(description="A country or region (ISO 3166-1 alpha-3).")
+@strawberry.type(description="国家/地区: a country or region (ISO 3166-1).")
 class Country:
-    code: str
-    name_zh: str
-    name_en: str
+    code: str = strawberry.field(
+        description="国家/地区代码: ISO 3166-1 alpha-3 code, 3 capital letters, e.g. KOR."
+    )
+    name_zh: str = strawberry.field(description="中文名称: the name in Chinese, e.g. 韩国.")
+    name_en: str = strawberry.field(
+        description="英文名称: the name in English, e.g. Korea, Republic of."
+    )
 
     @classmethod
     def of(cls, country: reference.Country) -> "Country":
         return cls(code=country.code, name_zh=country.name_zh, name_en=country.name_en)
 
 
-@strawberry.type(description="A port or airport (UN/LOCODE).")
+@strawberry.type(description="口岸: a port or airport of a country (UN/LOCODE).")
 class Port:
-    code: str
-    name: str
-    country_code: str
-    is_seaport: bool
-    is_airport: bool
+    code: str = strawberry.field(
+        description="口岸代码: UN/LOCODE, 5 characters (country and place), e.g. KRPUS."
+    )
+    name: str = strawberry.field(description="口岸名称: the port's name, e.g. Busan.")
+    country_code: str = strawberry.field(
+        description="国家/地区代码: the ISO 3166-1 alpha-3 code of its country, e.g. KOR."
+    )
+    is_seaport: bool = strawberry.field(description="是否海港: true for a seaport.")
+    is_airport: bool = strawberry.field(description="是否空港: true for an airport.")
 
     @classmethod
     def of(cls, port: reference.Port) -> "Port":
@@ -72,12 +79,17 @@ class Port:
         )
 
 
-@strawberry.type(description="A preferential trade agreement (优惠贸易协定).")
+@strawberry.type(description="优惠贸易协定: one of China's preferential trade agreements.")
 class TradeAgreement:
-    code: str
-    name_zh: str
-    name_en: str
-    partners: list[Country]
+    code: str = strawberry.field(
+        description="优惠贸易协定代码: the agreement's two-digit code, e.g. 19 (China–Korea) "
+        "or 22 (RCEP)."
+    )
+    name_zh: str = strawberry.field(description="中文名称: the agreement's name in Chinese.")
+    name_en: str = strawberry.field(description="英文名称: the agreement's name in English.")
+    partners: list[Country] = strawberry.field(
+        description="成员国家/地区: the partner parties (importing countries it applies to)."
+    )
 
     @classmethod
     def of(cls, agreement: reference.Agreement) -> "TradeAgreement":
@@ -89,11 +101,13 @@ class TradeAgreement:
         )
 
 
-@strawberry.type(description="The logged-in user.")
+@strawberry.type(description="当前用户: the logged-in user.")
 class Viewer:
-    username: str
-    role: Role
-    enterprise: Enterprise | None
+    username: str = strawberry.field(description="用户名: the login name.")
+    role: Role = strawberry.field(description="用户角色: enterprise user or customs officer.")
+    enterprise: Enterprise | None = strawberry.field(
+        description="所属企业: the user's enterprise; null for customs officers."
+    )
 
     @classmethod
     def of(cls, viewer: ViewerData) -> "Viewer":
@@ -105,23 +119,42 @@ class Viewer:
         return cls(username=viewer.username, role=viewer.role, enterprise=enterprise)
 
 
-@strawberry.type(description="A file attached to a request (附件).")
+def _slot_label(self: "Attachment") -> str:
+    # Computed only when selected.
+    return label(SLOT_LABELS[self.slot.value], self.links.language)
+
+
+@strawberry.type(description="附件: a file attached to a request (附件信息).")
 class Attachment(Node):
-    slot: AttachmentSlot
-    file_name: str = strawberry.field(description="The original file name, for display.")
-    content_type: str = strawberry.field(
-        description="application/pdf, image/jpeg or image/png, as the bytes showed."
+    slot: AttachmentSlot = strawberry.field(description="附件类型: the slot the file is in.")
+    slot_label: str = strawberry.field(
+        resolver=_slot_label,
+        description="附件类型名称: the slot's name in the viewer's language (原产地证明 / Proof "
+        "of origin).",
     )
-    size: int = strawberry.field(description="In bytes.")
-    sha256: str = strawberry.field(description="SHA-256 of the stored bytes, hexadecimal.")
-    uploaded_at: dt.datetime
+    file_name: str = strawberry.field(
+        description="文件名: the original file name, for display (never a path on the server)."
+    )
+    content_type: str = strawberry.field(
+        description="文件类型: application/pdf, image/jpeg or image/png, as the bytes showed."
+    )
+    size: int = strawberry.field(
+        description="文件大小: in bytes; at most 4,194,304 (4 MiB), a PDF at most 307,200 "
+        "(300 KiB) by default."
+    )
+    sha256: str = strawberry.field(
+        description="SHA-256摘要: of the stored bytes, 64 lowercase hexadecimal digits."
+    )
+    uploaded_at: dt.datetime = strawberry.field(
+        description="上传时间: when it was uploaded (ISO 8601 with UTC offset)."
+    )
     pk: strawberry.Private[int]
     links: strawberry.Private[Presentation]
 
     @strawberry.field(
-        description="A link to the file for the viewer, valid for a few minutes (no token "
-        "needed): an absolute URL when the service has a public URL configured, otherwise a path "
-        "(/attachments/…) on the host that serves /graphql."
+        description="下载链接: a link to the file for the viewer, valid for a few minutes (5 by "
+        "default; no token needed): an absolute URL when the service has a public URL "
+        "configured, otherwise a path (/attachments/…) on the host that serves /graphql."
     )
     def download_url(self) -> str:
         # Signed only when selected: an HMAC per file is most of what building a page costs.
@@ -136,14 +169,20 @@ class Attachment(Node):
         return self.links.preview_url(self.pk)
 
 
-@strawberry.type(description="One status change in a request's history.")
+@strawberry.type(description="状态变更: one status change in a request's history.")
 class StatusChange:
-    from_: Status | None = strawberry.field(name="from")
-    to: Status
-    at: dt.datetime
-    actor: str = strawberry.field(description="The username of who made the change.")
-    actor_role: Role
-    remark: str | None
+    from_: Status | None = strawberry.field(
+        name="from", description="原状态: the status before; null for the first save."
+    )
+    to: Status = strawberry.field(description="新状态: the status after.")
+    at: dt.datetime = strawberry.field(
+        description="变更时间: when it happened (ISO 8601 with UTC offset)."
+    )
+    actor: str = strawberry.field(description="操作人: the username of who made the change.")
+    actor_role: Role = strawberry.field(description="操作人角色: enterprise user or customs.")
+    remark: str | None = strawberry.field(
+        description="意见: the reason or opinion customs gave (退回原因, 办结意见), if any."
+    )
 
 
 def _allowed_actions(self: "Coordination") -> list[Action]:
@@ -151,56 +190,137 @@ def _allowed_actions(self: "Coordination") -> list[Action]:
     return allowed_actions(self.status, self.viewer_role)
 
 
-@strawberry.interface(description="The fields every coordination request (享惠受阻协调申请) has.")
+def _type_label(self: "Coordination") -> str:
+    # Computed only when selected.
+    return pick(TYPE_LABELS[self.type], self.language)
+
+
+@strawberry.interface(
+    description="协调申请: the fields every coordination request (享惠受阻协调申请) has; select "
+    "them once with `... on Coordination`."
+)
 class Coordination(Node):
-    coordination_no: str = strawberry.field(description="协调单号")
-    type: CoordinationType
-    status: Status
-    status_label: str
-    enterprise: Enterprise
-    certificate_no: str = strawberry.field(description="原产地证书号 / 原产地声明编号")
-    agreement: TradeAgreement
-    export_declaration_no: str = strawberry.field(description="出口报关单号")
-    import_declaration_no: str = strawberry.field(description="进口报关单号")
-    contact_name: str
-    contact_phone: str
-    reason: str = strawberry.field(description="申请事由")
-    attachments: list[Attachment]
-    history: list[StatusChange]
+    coordination_no: str = strawberry.field(
+        description="协调单号: assigned at the first save: XT + 8-digit date (China Standard "
+        "Time) + 8-digit daily sequence, 18 characters, e.g. XT2026112300000042."
+    )
+    type: CoordinationType = strawberry.field(
+        description="协调单类型: the request's type, fixed at creation."
+    )
+    type_label: str = strawberry.field(
+        resolver=_type_label,
+        description="协调单类型名称: the type's name in the viewer's language (海关原产地证书享惠"
+        "受阻协调申请 / Customs certificate of origin coordination request).",
+    )
+    status: Status = strawberry.field(description="处理状态: the request's status.")
+    status_label: str = strawberry.field(
+        description="处理状态名称: the status's name in the viewer's language (暂存 / Draft)."
+    )
+    enterprise: Enterprise = strawberry.field(
+        description="企业: the enterprise that filed it (from its user's login; read-only)."
+    )
+    certificate_no: str = strawberry.field(
+        description="原产地证书号 / 原产地声明编号: the certificate or declaration number; "
+        "upper-cased, 1–40 of A-Z 0-9 - /."
+    )
+    agreement: TradeAgreement = strawberry.field(
+        description="优惠贸易协定: the agreement the preference was claimed under (from the "
+        "certificate registry when the certificate is known there)."
+    )
+    export_declaration_no: str = strawberry.field(
+        description="出口报关单号: export declaration number, 18 characters: 4-digit customs "
+        "code, 4-digit year, 0 or E (export), 9-digit sequence."
+    )
+    import_declaration_no: str = strawberry.field(
+        description="进口报关单号: the importing country's declaration number, 1–64 printable "
+        "characters."
+    )
+    contact_name: str = strawberry.field(description="联系人: contact name, 1–50 characters.")
+    contact_phone: str = strawberry.field(
+        description="联系电话: contact phone: a mainland mobile number, a landline with area "
+        "code (extension allowed), a 95xxx/400/800 service number, or +international form."
+    )
+    reason: str = strawberry.field(
+        description="申请事由: why coordination is requested, 1–1000 characters (line breaks "
+        "allowed)."
+    )
+    attachments: list[Attachment] = strawberry.field(
+        description="附件信息: the files attached, in slot order (at most one per slot)."
+    )
+    history: list[StatusChange] = strawberry.field(
+        description="处理记录: every status change, oldest first (the first save: null → DRAFT)."
+    )
     allowed_actions: list[Action] = strawberry.field(
-        resolver=_allowed_actions, description="What the viewer may do now, from the status table."
+        resolver=_allowed_actions,
+        description="可执行操作: what the viewer may do now, from the status table (a front end "
+        "greys out the other buttons).",
     )
     viewer_role: strawberry.Private[Role]
+    language: strawberry.Private[Language]
     customs_remark: str | None = strawberry.field(
-        description="The latest reason or opinion customs gave (退回原因, 办结意见)."
+        description="海关意见: the latest reason or opinion customs gave (退回原因, 办结意见)."
     )
-    version: int = strawberry.field(description="Increments on every change.")
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    submitted_at: dt.datetime | None = strawberry.field(description="提交日期: the latest submit.")
+    version: int = strawberry.field(
+        description="版本: starts at 1 and increments on every change; send it as "
+        "expectedVersion to detect concurrent edits (VERSION_CONFLICT)."
+    )
+    created_at: dt.datetime = strawberry.field(
+        description="创建时间: the first save (ISO 8601 with UTC offset)."
+    )
+    updated_at: dt.datetime = strawberry.field(
+        description="更新时间: the latest change (ISO 8601 with UTC offset)."
+    )
+    submitted_at: dt.datetime | None = strawberry.field(
+        description="提交日期: the latest submit (kept through a withdrawal); null if never "
+        "submitted."
+    )
 
 
-@strawberry.type(description="海关原产地证书享惠受阻协调申请")
+IMPORT_COUNTRY = (
+    "进口国家/地区: the importing country, a party to the agreement on the partner side."
+)
+IMPORT_PORT = "进口国家/地区口岸: the port of importation, in importCountry."
+
+
+@strawberry.type(
+    description="海关原产地证书享惠受阻协调申请: a request on a certificate of origin issued by "
+    "China Customs."
+)
 class CustomsCertificateRequest(Coordination):
-    import_country: Country
-    import_port: Port
+    import_country: Country = strawberry.field(description=IMPORT_COUNTRY)
+    import_port: Port = strawberry.field(description=IMPORT_PORT)
 
 
-@strawberry.type(description="经核准出口商原产地声明享惠受阻协调申请")
+@strawberry.type(
+    description="经核准出口商原产地声明享惠受阻协调申请: a request on an origin declaration made "
+    "by an approved exporter."
+)
 class ApprovedExporterDeclarationRequest(Coordination):
-    approved_exporter_no: str
-    import_country: Country
-    import_port: Port
+    approved_exporter_no: str = strawberry.field(
+        description="经核准出口商编号: the approved exporter's number; upper-cased, 1–40 of "
+        "A-Z 0-9 - /."
+    )
+    import_country: Country = strawberry.field(description=IMPORT_COUNTRY)
+    import_port: Port = strawberry.field(description=IMPORT_PORT)
 
 
-@strawberry.type(description="基于海关行政裁定或预裁定的原产地声明享惠受阻协调申请")
+@strawberry.type(
+    description="基于海关行政裁定或预裁定的原产地声明享惠受阻协调申请: a request on an origin "
+    "declaration based on a customs ruling or advance ruling."
+)
 class RulingDeclarationRequest(Coordination):
-    ruling_no: str
-    import_country: Country
-    import_port: Port
+    ruling_no: str = strawberry.field(
+        description="行政裁定/预裁定编号: the ruling or advance ruling number; upper-cased, 1–40 "
+        "of A-Z 0-9 - /."
+    )
+    import_country: Country = strawberry.field(description=IMPORT_COUNTRY)
+    import_port: Port = strawberry.field(description=IMPORT_PORT)
 
 
-@strawberry.type(description="贸促会原产地证书享惠受阻协调申请")
+@strawberry.type(
+    description="贸促会原产地证书享惠受阻协调申请: a request on a certificate of origin issued by "
+    "CCPIT (no importing country or port on this form)."
+)
 class CcpitCertificateRequest(Coordination):
     pass
 
@@ -211,7 +331,14 @@ CoordinationMember = (
     | RulingDeclarationRequest
     | CcpitCertificateRequest
 )
-CoordinationRequest = Annotated[CoordinationMember, strawberry.union("CoordinationRequest")]
+CoordinationRequest = Annotated[
+    CoordinationMember,
+    strawberry.union(
+        "CoordinationRequest",
+        description="协调申请: a request of any of the four types; every member implements "
+        "Coordination and Node.",
+    ),
+]
 
 OBJECT_TYPES: dict[CoordinationType, type[Coordination]] = {
     CoordinationType.CUSTOMS_CERTIFICATE: CustomsCertificateRequest,
@@ -289,6 +416,7 @@ class _CommonFields(TypedDict):
     attachments: list[Attachment]
     history: list[StatusChange]
     viewer_role: Role
+    language: Language
     customs_remark: str | None
     version: int
     created_at: dt.datetime
@@ -315,6 +443,7 @@ def coordination(row: CoordinationRecord, presentation: Presentation) -> Coordin
         attachments=[attachment(a, presentation) for a in _slot_order(row.attachments)],
         history=[status_change(change) for change in row.history],
         viewer_role=presentation.role,
+        language=presentation.language,
         customs_remark=row.customs_remark,
         version=row.version,
         created_at=row.created_at,

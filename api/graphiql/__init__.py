@@ -11,6 +11,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
+from api.refusals import content_language
+from schema.messages import Language, pick
+from schema.refusals import GRAPHIQL_MISSING
+
 HERE = Path(__file__).parent
 MODULES = HERE / "node_modules"
 ASSETS_PATH = "/graphiql"
@@ -24,19 +28,18 @@ ASSETS = {
     "page.js": HERE / "page.js",
     "page.css": HERE / "page.css",
 }
-MISSING = """<!doctype html><meta charset="utf-8"><title>GraphiQL not installed</title>
-<p>GraphiQL's files are not installed. Run <code>./scripts/setup</code> (it runs
-<code>npm ci</code> in <code>api/graphiql</code>), then reload this page.</p>"""
+MISSING = """<!doctype html><meta charset="utf-8"><title>GraphiQL</title><p>{message}</p>"""
 
 
 def installed() -> bool:
     return all(path.is_file() for path in ASSETS.values())
 
 
-def page() -> HTMLResponse:
+def page(language: Language) -> HTMLResponse:
     """The IDE's HTML page (503 with instructions when the assets are not installed)."""
     if not installed():
-        return HTMLResponse(MISSING, status_code=503)
+        message = MISSING.format(message=pick(GRAPHIQL_MISSING, language))
+        return HTMLResponse(message, status_code=503, headers=content_language(language))
     html = (HERE / "index.html").read_text(encoding="utf-8").replace("{{assets}}", ASSETS_PATH)
     return HTMLResponse(html)
 

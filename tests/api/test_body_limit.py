@@ -172,7 +172,7 @@ async def test_a_body_not_received_by_the_deadline_is_408_and_the_connection_clo
     assert json.loads(client.body) == {
         "errors": [
             {
-                "message": "The request body was not received within 0.3 s.",
+                "message": "请求体未在0.3秒内送达",
                 "extensions": {"code": "REQUEST_TIMEOUT"},
             }
         ]

@@ -156,7 +156,7 @@ async def test_a_failed_commit_leaves_neither_row_nor_file(
             actor=alice,
         )
     assert data["viewer"]["username"] == alice.username
-    assert response.json()["errors"][0]["message"] == "Unexpected error."
+    assert response.json()["errors"][0]["message"] == "服务器内部错误，请将请求编号告知管理员"
     assert await count_rows(database, Attachment) == 0
     assert stored_files(storage_dir) == []
     assert (await api.get(alice, id=request_id))["version"] == 1

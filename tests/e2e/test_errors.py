@@ -52,7 +52,7 @@ async def test_an_exception_in_a_resolver_is_masked_with_the_request_id(
         "data": None,
         "errors": [
             {
-                "message": "Unexpected error.",
+                "message": "服务器内部错误，请将请求编号告知管理员",
                 "locations": [{"line": 1, "column": 23}],
                 "path": ["tradeAgreements"],
                 "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
@@ -78,7 +78,7 @@ async def test_an_exception_in_the_query_checks_is_masked_too(
         response = await api.client.post("/graphql", json={"query": query})
 
         body = response.json()
-        assert body["errors"][0]["message"] == "Unexpected error."
+        assert body["errors"][0]["message"] == "服务器内部错误，请将请求编号告知管理员"
         assert body["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"]
         assert_nothing_leaks(response)
         assert len(unexpected_logs(caplog)) == sent
@@ -95,7 +95,7 @@ async def test_an_exception_outside_graphql_is_a_masked_500_with_the_headers(
     assert response.json() == {
         "errors": [
             {
-                "message": "Unexpected error.",
+                "message": "服务器内部错误，请将请求编号告知管理员",
                 "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
             }
         ]
@@ -183,7 +183,7 @@ async def test_strings_no_database_can_store_are_refused(api: Api, alice: Actor)
         assert body == {
             "errors": [
                 {
-                    "message": "Strings may not contain NUL characters or unpaired surrogates.",
+                    "message": "字符串不能含有NUL字符或不成对的代理码元",
                     "extensions": {"code": "BAD_USER_INPUT"},
                 }
             ]

@@ -24,7 +24,7 @@ async def test_alias_overloading_with_101_aliases_is_refused(client: httpx.Async
     assert "data" not in body
     assert body["errors"] == [
         {
-            "message": "Query refused: the number of aliases is 101, over the limit of 15.",
+            "message": "查询被拒绝：别名数为101，超过上限15",
             "extensions": {"code": LIMIT_EXCEEDED, "limit": "aliases", "max": 15, "found": 101},
         }
     ]
@@ -36,7 +36,7 @@ async def test_array_batching_of_10_queries_is_refused(client: httpx.AsyncClient
 
     assert response.status_code == 400
     assert response.json() == {
-        "errors": [{"message": "Batching is not enabled", "extensions": {"code": "BAD_REQUEST"}}]
+        "errors": [{"message": "未启用批量请求", "extensions": {"code": "BAD_REQUEST"}}]
     }
 
 
@@ -78,7 +78,7 @@ async def test_circular_introspection_is_refused(client: httpx.AsyncClient) -> N
         "limit": "circularIntrospection",
         "max": 2,
     }
-    assert "circular introspection" in error["message"]
+    assert "循环内省查询" in error["message"]
 
 
 async def test_field_suggestions_are_off_when_introspection_is_off(make_api: MakeApi) -> None:

@@ -61,7 +61,7 @@ async def test_a_mutation_over_get_is_405_and_runs_nothing(
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"
-    assert response.json()["errors"][0]["message"] == "Mutations are only accepted over POST."
+    assert response.json()["errors"][0]["message"] == "变更操作只接受POST请求"
     async with factory.database.reader() as session:
         assert await session.scalar(select(func.count()).select_from(LoginFailure)) == 0
 
@@ -82,7 +82,7 @@ async def test_other_methods_are_405_with_a_json_error(
     assert response.json() == {
         "errors": [
             {
-                "message": "GraphQL only supports GET and POST requests.",
+                "message": "GraphQL只支持GET和POST请求",
                 "extensions": {"code": "METHOD_NOT_ALLOWED"},
             }
         ]
@@ -186,7 +186,7 @@ async def test_batching_can_be_turned_on_with_a_cap(make_api: MakeApi) -> None:
 
     too_many = await batching.client.post("/graphql", json=[TYPENAME] * 4)
     assert (too_many.status_code, error_code(too_many)) == (400, "BAD_REQUEST")
-    assert too_many.json()["errors"][0]["message"] == "Too many operations"
+    assert too_many.json()["errors"][0]["message"] == "批量请求中的操作过多"
 
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

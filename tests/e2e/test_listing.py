@@ -331,6 +331,26 @@ async def test_submitted_to_uses_the_china_standard_time_day(
     ) == numbers([evening, morning])
 
 
+async def test_the_first_and_last_days_of_the_calendar_bound_nothing(
+    api: Api, factory: Factory, alice: Actor
+) -> None:
+    # 0001-01-01 begins, in China, before UTC's calendar does; 9999-12-31 has no day after it.
+    submitted = await store_request(
+        factory.database,
+        alice,
+        status=Status.PENDING,
+        submitted_at=dt.datetime(2026, 3, 5, 15, 30, tzinfo=dt.UTC),
+    )
+    for bounds in (
+        {"submittedFrom": "0001-01-01"},
+        {"submittedTo": "9999-12-31"},
+        {"submittedFrom": "0001-01-01", "submittedTo": "9999-12-31"},
+    ):
+        assert await listed(api, alice, filter=bounds) == numbers([submitted]), bounds
+    assert await listed(api, alice, filter={"submittedTo": "0001-01-01"}) == []
+    assert await listed(api, alice, filter={"submittedFrom": "9999-12-31"}) == []
+
+
 # --- paging ----------------------------------------------------------------------------------
 
 
@@ -451,7 +471,7 @@ async def test_page_size_defaults_to_20_and_stays_within_1_to_100(
     ]:
         error = await refusal(api, alice, **variables)
         assert error["extensions"]["argument"] == argument
-    assert "between 1 and 100" in (await refusal(api, alice, first=101))["message"]
+    assert (await refusal(api, alice, first=101))["message"] == "first应在1到100之间"
     assert len(await listed(api, alice, first=100)) == 21
 
 
@@ -477,7 +497,7 @@ async def test_cursors_from_another_query_or_altered_are_refused(
     ]:
         error = await refusal(api, alice, **variables)
         assert error["extensions"]["argument"] in ("after", "before")
-        assert "not a cursor of this query" in error["message"]
+        assert "不是本查询的游标" in error["message"]
     assert len(await listed(api, alice, after=cursor)) == 2
 
 

@@ -54,6 +54,14 @@ def bad_request(message: str) -> dict[str, Any]:
 
 
 @pytest.fixture
+def client(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """This module pins our and Starlette's wording, in English (test_languages.py checks that
+    every refusal is Chinese by default)."""
+    client.headers["Accept-Language"] = "en"
+    return client
+
+
+@pytest.fixture
 async def alice(factory: Factory) -> Actor:
     return await factory.enterprise_user()
 
@@ -254,6 +262,7 @@ async def test_in_a_batch_paths_start_with_the_operations_index(
     make_api: MakeApi, alice: Actor, coordination_id: str, database: Database
 ) -> None:
     batching = await make_api(max_batch_operations=2)
+    batching.client.headers["Accept-Language"] = "en"
     operations = [
         {"query": "{ __typename }"},
         {"query": UPLOAD, "variables": {"c": coordination_id, "f": None}},

@@ -52,7 +52,7 @@ async def test_depth_counts_through_fragments(make_api: MakeApi) -> None:
         "fragment F on Coordination { agreement { partners { code } } }"
     )
     assert refusal(body) == {"code": LIMIT_EXCEEDED, "limit": "depth", "max": 3, "found": 4}
-    assert body["errors"][0]["message"] == "Query refused: the depth is 4, over the limit of 3."
+    assert body["errors"][0]["message"] == "查询被拒绝：查询深度为4，超过上限3"
 
 
 async def test_graphiql_introspection_query_runs(api: Api) -> None:
@@ -120,7 +120,7 @@ async def test_2000_tokens_pass_the_limit_and_more_are_refused(api: Api) -> None
 
     body = await api.post(unused_variables(499))
     assert refusal(body) == {"code": LIMIT_EXCEEDED, "limit": "tokens", "max": 2000}
-    assert body["errors"][0]["message"] == "Query refused: the query has more than 2000 tokens."
+    assert body["errors"][0]["message"] == "查询被拒绝：查询的词法单元超过2000个"
 
 
 async def test_directives_at_the_limit_run_and_one_more_is_refused(api: Api) -> None:
@@ -191,7 +191,7 @@ async def test_cost_counts_page_sizes_from_variables(make_api: MakeApi, factory:
     assert "errors" not in await cheap.post(query, {"n": 49}, actor=alice)
     body = await cheap.post(query, {"n": 50}, actor=alice)
     assert refusal(body) == {"code": LIMIT_EXCEEDED, "limit": "cost", "max": 100, "found": 101}
-    assert body["errors"][0]["message"] == "Query refused: the cost is 101, over the limit of 100."
+    assert body["errors"][0]["message"] == "查询被拒绝：查询成本为101，超过上限100"
 
 
 async def test_an_omitted_page_size_costs_its_default(make_api: MakeApi, factory: Factory) -> None:

@@ -108,4 +108,4 @@ async def test_first_outside_1_to_100_is_a_clear_error(api: Api, alice: Actor, f
         body = await api.post(document, actor=alice)
         [error] = body["errors"]
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
-        assert "between 1 and 100" in error["message"]
+        assert "应在1到100之间" in error["message"]

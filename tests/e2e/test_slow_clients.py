@@ -180,7 +180,7 @@ def test_a_body_that_stops_arriving_is_408_and_the_connection_closed(server: Ser
         assert json.loads(body) == {
             "errors": [
                 {
-                    "message": "The request body was not received within 1 s.",
+                    "message": "请求体未在1秒内送达",
                     "extensions": {"code": "REQUEST_TIMEOUT"},
                 }
             ]
