@@ -33,7 +33,8 @@ async def test_with_a_replica_a_page_costs_the_primary_one_round_trip_and_a_save
     streaming: StreamingPair, tmp_path: Path
 ) -> None:
     """Counted at the wire: the viewer's write position on the primary, the page and its
-    attachments on the replica; a save's seven round trips, then its write position kept."""
+    attachments on the replica; a save's eight round trips (its NOTIFY included), then its write
+    position kept."""
     pair = streaming
     async with (
         counting_proxy(port=pair.primary.port) as to_primary,
@@ -73,7 +74,7 @@ async def test_with_a_replica_a_page_costs_the_primary_one_round_trip_and_a_save
                 )
 
             assert [await trips(PAGE) for _ in range(3)] == [(1, 2)] * 3
-            assert [await trips(SAVE, variables) for _ in range(2)][-1] == (8, 0)
+            assert [await trips(SAVE, variables) for _ in range(2)][-1] == (9, 0)
             # Her save is newer than the replay position last probed: the primary reads, after
             # the position (the first page prepares its statements on that connection).
             await trips(PAGE)
