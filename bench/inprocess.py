@@ -14,7 +14,6 @@ for; use this to see which change moves them.
 import argparse
 import asyncio
 import cProfile
-import datetime as dt
 import pstats
 import secrets
 import statistics
@@ -31,15 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from api.tokens import Tokens  # noqa: E402
 from bench.list import (  # noqa: E402
     QUERY,
     SAVE_INPUT,
     SAVE_MUTATION,
     TOTAL_QUERY,
     TWO_STATUSES,
+    token_for,
 )
-from db.clock import utcnow  # noqa: E402
 
 
 def scope_of(token: str) -> dict[str, Any]:
@@ -129,15 +127,7 @@ async def demo_token(settings: Settings) -> str:
     async with app.state.database.reader() as session:
         user_id = await session.scalar(text("SELECT id FROM users WHERE username = 'demo'"))
     await app.state.database.dispose()
-    if user_id is None:
-        raise SystemExit("no demo user: seed the database with `xhsz demo --requests N` first")
-    tokens = Tokens(
-        secret=settings.secret_key,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl=dt.timedelta(hours=2),
-    )
-    return tokens.issue(user_id=user_id, token_version=1, now=utcnow())[0]
+    return token_for(settings, user_id)
 
 
 def main() -> None:

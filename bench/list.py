@@ -128,6 +128,19 @@ class Load:
 # --- scenarios, statement counts, the floor ------------------------------------------------------
 
 
+def token_for(settings: Settings, user_id: int | None) -> str:
+    """A two-hour token for the demo user (``user_id``, None when the database has none)."""
+    if user_id is None:
+        raise SystemExit("no demo user: seed the database with `xhsz demo --requests N` first")
+    tokens = Tokens(
+        secret=settings.secret_key,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl=dt.timedelta(hours=2),
+    )
+    return tokens.issue(user_id=user_id, token_version=1, now=utcnow())[0]
+
+
 async def prepare(settings: Settings) -> tuple[str, list[Scenario]]:
     """A token for the demo user and the scenarios, each run once in process to record its SQL."""
     app = create_app(settings)
@@ -144,15 +157,7 @@ async def prepare(settings: Settings) -> tuple[str, list[Scenario]]:
             ),
             {"e": enterprise_id},
         )
-    if user_id is None:
-        raise SystemExit("no demo user: seed the database with `xhsz demo --requests N` first")
-    tokens = Tokens(
-        secret=settings.secret_key,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl=dt.timedelta(hours=2),
-    )
-    token, _ = tokens.issue(user_id=user_id, token_version=1, now=utcnow())
+    token = token_for(settings, user_id)
     headers = {"Authorization": f"Bearer {token}"}
     two = {"status": TWO_STATUSES}
     scenarios = [
