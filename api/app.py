@@ -18,10 +18,10 @@ from api.persisted import PersistedDocuments, load_manifest
 from api.principals import Principals
 from api.refusals import http_exception
 from api.security import SecurityMiddleware
-from api.settings import Settings
 from api.storage import LocalStorage
 from api.subscriptions import Hub
 from api.tokens import Tokens
+from config.settings import Settings
 from db.database import Database
 from schema import build_schema
 

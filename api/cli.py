@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import demo, demo_requests, maintenance, metrics
 from api.observability import logging_config
-from api.settings import VAR_DIR, Settings, SettingsError
 from api.storage import LocalStorage
 from api.tokens import Tokens
+from config.settings import VAR_DIR, Settings, SettingsError
 from db import identity, migrate
 from db.certificate_import import ImportFileError, ImportSummary, Rejection, import_csv
 from db.clock import utcnow

@@ -54,11 +54,11 @@ from api.persisted_view import PersistedOperationsView
 from api.principals import Principals
 from api.refusals import Refused, content_language, error_body, language_of
 from api.security import graphiql_policy, request_id
-from api.settings import Settings
 from api.storage import LocalStorage
 from api.subscriptions import Hub
 from api.tokens import Tokens
 from api.transport import TextFrames, TransportHandler
+from config.settings import Settings
 from db.database import Database
 from schema import Schema
 from schema.context import Context

@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from api import metrics
+from config.limits import SubscriptionLimits
 from db import identity, queries
 from db.database import Database
 from db.events import Event, EventKind
@@ -35,20 +36,6 @@ logger = logging.getLogger("xhsz.subscriptions")
 
 LISTENING_WAIT_SECONDS = 10.0
 """How long a new subscription waits for the worker's ``LISTEN`` (the first one starts it)."""
-
-
-@dataclass(frozen=True)
-class SubscriptionLimits:
-    subscriptions_per_connection: int = 10
-    connections_per_user: int = 5
-    queue_size: int = 256
-    """Events a subscription may have waiting before its connection is closed as too slow."""
-    ping_seconds: float = 15.0
-    """How often the server pings an idle connection (graphql-transport-ws ``ping``)."""
-    recheck_seconds: float = 2.0
-    """How often open connections' tokens are checked again (revocation, expiry)."""
-    init_timeout_seconds: float = 10.0
-    """How long a new connection may take to send ``connection_init``."""
 
 
 @dataclass(eq=False)

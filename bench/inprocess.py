@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from bench.list import (  # noqa: E402
     QUERY,
     SAVE_INPUT,
@@ -38,6 +37,7 @@ from bench.list import (  # noqa: E402
     TWO_STATUSES,
     token_for,
 )
+from config.settings import Settings  # noqa: E402
 
 
 def scope_of(token: str) -> dict[str, Any]:

@@ -49,8 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from api.tokens import Tokens  # noqa: E402
+from config.settings import Settings  # noqa: E402
 from db.clock import utcnow  # noqa: E402
 from tests.pgwire import read_counts  # noqa: E402
 from tests.servers import free_port  # noqa: E402

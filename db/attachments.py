@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from config.limits import FileLimits
 from db import file_types, status, validation
 from db.changes import announce, check_version, guarded_update, load_for_change
 from db.errors import DomainError, ErrorCode, Problem
@@ -49,12 +50,6 @@ class Source(Protocol):
     async def read(self, size: int, /) -> bytes: ...
 
     async def seek(self, offset: int, /) -> object: ...
-
-
-@dataclass(frozen=True)
-class FileLimits:
-    max_bytes: int = 4 * 1024 * 1024
-    max_pdf_bytes: int = 300 * 1024
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from config.limits import LoginLimits
 from db import validation
 from db.errors import DomainError, ErrorCode, Problem
 from db.models import Enterprise, LoginFailure, RevokedToken, User
@@ -34,14 +35,6 @@ class Viewer:
     @property
     def is_customs(self) -> bool:
         return self.role is Role.CUSTOMS
-
-
-@dataclass(frozen=True)
-class LoginLimits:
-    max_failures_per_username: int = 5
-    max_failures_per_client: int = 20
-    window: dt.timedelta = dt.timedelta(minutes=15)
-    lockout: dt.timedelta = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinit
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from config.limits import QueryLimits
 from schema import types
 from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
@@ -25,7 +26,6 @@ from schema.executor.strawberry import StrawberryCompiledExecutor
 from schema.form import FormQuery
 from schema.guard import QueryChecks, QueryGuard
 from schema.identity import IdentityMutation, IdentityQuery
-from schema.limits import QueryLimits
 from schema.listing import ListingQuery
 from schema.nodes import NodeQuery
 from schema.observability import OperationLabel

@@ -31,6 +31,7 @@ from api.observability import Observation, observation_of
 from api.principals import Principals
 from api.storage import LocalStorage
 from api.tokens import TokenClaims, Tokens
+from config.settings import Settings
 from db import identity, replica
 from db.clock import utcnow
 from db.database import Database
@@ -42,9 +43,7 @@ from schema.refusals import AUTHENTICATION_REQUIRED, Refusal
 logger = logging.getLogger("xhsz.replica")
 
 if TYPE_CHECKING:
-    # Only a type here: the settings hold the schema's query limits, so importing them at run
-    # time would be circular.
-    from api.settings import Settings
+    # Only types here: the subscriptions module builds on this one.
     from api.subscriptions import Connection, Hub
 
 T = TypeVar("T")
@@ -77,7 +76,7 @@ class Context:
     """The HTTP request, or the WebSocket of a subscription connection."""
     response: Response | Any
     database: Database
-    settings: "Settings"
+    settings: Settings
     tokens: Tokens
     principals: Principals
     storage: LocalStorage

@@ -34,12 +34,12 @@ from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from config.limits import QueryLimits
 from db.validation import UNSTORABLE
 from schema.context import BAD_USER_INPUT
 from schema.costs import Costs
 from schema.limits import (
     CircularIntrospection,
-    QueryLimits,
     cost_refusals,
     exceeds_tokens,
     shape_refusals,

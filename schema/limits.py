@@ -59,6 +59,7 @@ from graphql import (
 from graphql.language.lexer import Lexer
 from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 
+from config.limits import QueryLimits
 from schema.messages import Text
 from schema.paging import DEFAULT_FIRST
 from schema.refusals import (
@@ -81,16 +82,6 @@ DEFAULT_PAGE_SIZE = DEFAULT_FIRST
 GRAPHIQL_INTROSPECTION_QUERY = get_introspection_query(
     descriptions=True, input_value_deprecation=True
 )
-
-
-@dataclass(frozen=True)
-class QueryLimits:
-    max_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000
-    max_directives: int = 50
-    max_cost: int = 10_000
-    max_repeated_fields: int = 10
 
 
 class QueryLimitExceeded(Refusal):

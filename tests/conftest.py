@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from db.database import Database
 from db.migrate import upgrade
 from db.models import Base

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import ThrowawayPostgres, missing_postgres_binaries
 from tests.support import Api, Factory
 

@@ -18,8 +18,8 @@ import httpx
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
-from api.settings import Settings
 from api.tokens import Tokens
+from config.settings import Settings
 from db import certificates, identity
 from db.certificates import CertificateRecord
 from db.clock import china_date, utcnow

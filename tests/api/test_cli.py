@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.conftest import MakeApi
 from tests.support import Api, Factory, new_uscc, xhsz
 

@@ -7,7 +7,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from api.demo import ENTERPRISES
-from api.settings import Settings
+from config.settings import Settings
 from db.models import Attachment, Coordination, CoordinationCounter, StatusChange, User
 from db.status import Status
 from tests.support import Api, Factory, valid_input, xhsz

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from api.settings import Settings
+from config.settings import Settings
 from db.clock import utcnow
 from db.database import Database
 from db.models import Attachment, Coordination, StatusChange

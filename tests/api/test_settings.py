@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings, SettingsError, development_secret
-from schema.limits import QueryLimits
+from config.limits import QueryLimits
+from config.settings import Settings, SettingsError, development_secret
 
 SECRET = "s" * 40
 

@@ -2,10 +2,11 @@
 
 import datetime as dt
 
+from config.limits import LoginLimits
 from db import identity
 from db.database import Database
 from db.errors import ErrorCode, Problem
-from db.identity import LoginLimits, LoginSuccess
+from db.identity import LoginSuccess
 from tests.support import PASSWORD, Factory
 
 LIMITS = LoginLimits()  # 5 failures within 15 minutes lock the username for 15 minutes

@@ -16,7 +16,7 @@ from gql import Client, FileVar, gql
 from gql.transport.httpx import HTTPXAsyncTransport
 from sqlalchemy import text
 
-from api.settings import Settings
+from config.settings import Settings
 from db.database import Database
 from db.models import Attachment
 from tests.servers import uvicorn_process, uvicorn_server

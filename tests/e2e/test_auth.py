@@ -9,8 +9,8 @@ import jwt
 import pytest
 from sqlalchemy import update
 
-from api.settings import Settings
-from db.identity import LoginLimits
+from config.limits import LoginLimits
+from config.settings import Settings
 from db.models import User
 from tests.conftest import MakeApi
 from tests.servers import uvicorn_server

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import ROOT, xhsz_serve
 from tests.support import Factory, sample
 

@@ -5,7 +5,7 @@ import re
 
 import httpx
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import uvicorn_server
 from tests.support import SAVE, Api, Factory, graphql_data, valid_input
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from api.settings import Settings
+from config.settings import Settings
 from db.database import Database
 from tests.conftest import MakeApi
 from tests.pgwire import CountingProxy, counting_proxy

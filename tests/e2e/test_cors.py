@@ -3,7 +3,7 @@ answered 204 for a listed origin, actual responses readable by it, nothing for a
 
 import pytest
 
-from api.settings import Settings, SettingsError
+from config.settings import Settings, SettingsError
 from tests.conftest import MakeApi
 from tests.support import Api, Factory, sample, valid_input
 

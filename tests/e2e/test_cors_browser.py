@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.async_api import async_playwright
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import uvicorn_server
 from tests.support import Factory, sample, valid_input
 

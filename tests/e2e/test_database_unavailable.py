@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.downloads import DownloadLinks
-from api.settings import Settings
+from config.settings import Settings
 from db.clock import utcnow
 from db.database import Database
 from db.migrate import upgrade

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from db.models import Coordination, CoordinationCounter, StatusChange
 from db.status import Status
 from schema.messages import FORMAT_HINTS

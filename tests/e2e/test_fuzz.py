@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from api.settings import Settings
+from config.settings import Settings
 from schema import build_schema
 from tests.servers import uvicorn_server
 from tests.support import Factory

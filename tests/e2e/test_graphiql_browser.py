@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Request, Route, async_playwright
 
 from api import graphiql
-from api.settings import Settings
+from config.settings import Settings
 from tests.live import wait_for_subscriptions
 from tests.servers import uvicorn_server
 from tests.support import Api, Factory, valid_input

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from db.models import CertificateKind
 from schema.executor import plan_counts
 from tests import samples

@@ -22,10 +22,10 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 
 from api.downloads import DownloadLinks
 from api.graphql import GraphQLEndpoint
+from config.limits import QueryLimits
 from db import reference
 from db.clock import utcnow
 from schema import build_schema, messages, refusals
-from schema.limits import QueryLimits
 from tests import samples
 from tests.conftest import MakeApi
 from tests.support import Actor, Api, Factory, valid_input

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import ColumnElement, func, select, text
 
-from api.settings import Settings
+from config.settings import Settings
 from db.database import Database
 from db.models import LoginFailure
 from tests.servers import Server, xhsz_serve

@@ -184,7 +184,7 @@ async def test_a_manifest_without_the_only_setting_adds_to_what_runs_by_hash(
 
 
 def test_a_trusted_only_setting_without_a_manifest_refuses_to_start() -> None:
-    from api.settings import Settings, SettingsError
+    from config.settings import Settings, SettingsError
 
     with pytest.raises(SettingsError):
         Settings.from_env({"XHSZ_TRUSTED_DOCUMENTS_ONLY": "true"})

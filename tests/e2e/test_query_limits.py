@@ -5,8 +5,9 @@ from typing import Any
 from graphql import get_introspection_query
 from sqlalchemy import func, select
 
+from config.limits import QueryLimits
 from db.models import LoginFailure
-from schema.limits import GRAPHIQL_INTROSPECTION_DEPTH, GRAPHIQL_INTROSPECTION_QUERY, QueryLimits
+from schema.limits import GRAPHIQL_INTROSPECTION_DEPTH, GRAPHIQL_INTROSPECTION_QUERY
 from tests.conftest import MakeApi
 from tests.support import ALL_FIELDS, GET, Api, Factory, valid_input
 

@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import throwaway_postgres
 
 ClientFor = Callable[[Settings], Awaitable[httpx.AsyncClient]]

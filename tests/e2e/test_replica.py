@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.replicas import StreamingPair, environment, replica_settings, served, until
 from tests.servers import free_port, uvicorn_server
 from tests.support import GET, Actor, Api, Factory, pk_of, store_request, valid_input

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from db.database import Database
 from db.models import Attachment, Coordination
 from tests.support import (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.settings import Settings
+from config.settings import Settings
 from db.status import Status
 from tests.conftest import MakeApi
 from tests.pgwire import CountingProxy, counting_proxy

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.servers import Server, xhsz_serve
 
 WAIT = 10.0  # seconds any one step may take before the test gives up

@@ -7,8 +7,9 @@ import time
 
 import httpx
 
-from api.settings import Settings
-from api.subscriptions import Connection, Hub, SubscriptionLimits
+from api.subscriptions import Connection, Hub
+from config.limits import SubscriptionLimits
+from config.settings import Settings
 from db import identity
 from db.database import Database
 from db.identity import Viewer

@@ -18,7 +18,7 @@ from gql.transport.websockets import WebsocketsTransport
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.settings import Settings
+from config.settings import Settings
 from db.listener import APPLICATION_NAME
 from tests.conftest import BACKEND
 from tests.live import EVENTS, WAIT, Socket, wait_for_subscriptions, ws_url

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import jwt
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from tests.support import Api, Factory
 
 VIEWER = "{ viewer { username } }"

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.settings import Settings
+from config.settings import Settings
 from db.models import Coordination, StatusChange
 from tests.servers import xhsz_serve
 from tests.support import (

@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.settings import Settings
+from config.limits import QueryLimits
+from config.settings import Settings
 from db.clock import utcnow
 from db.database import Database
 from db.models import CoordinationType
 from db.status import Status
 from schema import Schema, ids
 from schema.executor import plan_counts
-from schema.limits import QueryLimits
 from tests.executor.documents import Case, documents
 from tests.support import TYPENAMES, Actor, Api, Factory, sample, store_request, valid_input
 

@@ -9,9 +9,10 @@ import pytest
 import strawberry
 from graphql import GraphQLError, parse, validate
 
+from config.limits import QueryLimits
 from schema import limits, types
 from schema.costs import Costs, page_variables
-from schema.limits import QueryLimits, operation_cost, shape_refusals
+from schema.limits import operation_cost, shape_refusals
 from schema.listing import CoordinationConnection
 from tests.support import ALL_FIELDS
 

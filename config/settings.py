@@ -11,10 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from api.subscriptions import SubscriptionLimits
-from db.attachments import FileLimits
-from db.identity import LoginLimits
-from schema.limits import QueryLimits
+from config.limits import FileLimits, LoginLimits, QueryLimits, SubscriptionLimits
 
 VAR_DIR = Path("var")
 DEVELOPMENT, PRODUCTION = "development", "production"
