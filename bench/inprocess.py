@@ -38,29 +38,18 @@ from bench.list import (  # noqa: E402
     token_for,
 )
 from config.settings import Settings  # noqa: E402
+from tests.support import graphql_post_scope  # noqa: E402
 
 
 def scope_of(token: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"bench"),
+    return graphql_post_scope(
+        [
             (b"content-type", b"application/json"),
             (b"accept", b"application/json"),
             (b"authorization", f"Bearer {token}".encode()),
         ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
+        host=b"bench",
+    )
 
 
 async def call(app: Any, scope: dict[str, Any], body: bytes) -> bytes:

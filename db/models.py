@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from db.status import Role, Status
+from db.status import ACTIVE_STATES, Role, Status
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,6 +136,10 @@ def _code(length: int) -> String:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+ACTIVE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in Status if s in ACTIVE_STATES))
+"""The states of ``db.status.ACTIVE_STATES``, for the index that allows one active request per
+certificate and declaration (submit relies on it alone, ``db.coordinations.submit``)."""
+
 LISTED = "deleted_at IS NULL"
 """Only requests that are not deleted are ever listed, so the list indexes leave the others out."""
 
@@ -155,8 +159,8 @@ class Coordination(Base):
             "certificate_no",
             "export_declaration_no",
             unique=True,
-            sqlite_where=text("status IN ('PENDING', 'ACCEPTED')"),
-            postgresql_where=text("status IN ('PENDING', 'ACCEPTED')"),
+            sqlite_where=text(ACTIVE),
+            postgresql_where=text(ACTIVE),
         ),
         # The list (db/listing.py) reads one range of one of these per status, in sort order:
         # scoped to an enterprise (enterprise users; customs filtering by enterprise) or not

@@ -8,7 +8,7 @@ per field node, and the list's resolver asks it without converting the selection
 """
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from graphql import (
     FieldNode,
@@ -51,21 +51,28 @@ class Selected:
         return [s for node in nodes if node.selection_set for s in node.selection_set.selections]
 
 
-def _expand(
-    selection: SelectionNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
-) -> Sequence[SelectionNode] | None:
-    """The selections a fragment stands for (None for a field; empty for an unknown or repeated
-    named fragment, which validation refuses anyway)."""
-    if isinstance(selection, InlineFragmentNode):
-        return selection.selection_set.selections
-    if isinstance(selection, FragmentSpreadNode):
-        name = selection.name.value
-        definition = fragments.get(name)
-        if definition is None or name in seen:
-            return ()
-        seen.add(name)
-        return definition.selection_set.selections
-    return None
+def _fields(
+    selections: Iterable[SelectionNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: set[str],
+) -> Iterator[FieldNode]:
+    """The fields of one level of a selection set, through its fragments (a named fragment once:
+    an unknown or repeated one, which validation refuses anyway, stands for nothing)."""
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set.selections, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            definition = fragments.get(name)
+            if definition is not None and name not in seen:
+                seen.add(name)
+                yield from _fields(definition.selection_set.selections, fragments, seen)
+
+
+def _below(field: FieldNode) -> Sequence[SelectionNode]:
+    return field.selection_set.selections if field.selection_set else ()
 
 
 def _requests(
@@ -74,16 +81,11 @@ def _requests(
     fragments: Mapping[str, FragmentDefinitionNode],
     seen: set[str],
 ) -> bool:
-    for selection in selections:
-        inner = _expand(selection, fragments, seen)
-        if inner is not None:
-            if _requests(inner, path, fragments, seen):
-                return True
-        elif isinstance(selection, FieldNode) and selection.name.value == path[0]:
-            below = selection.selection_set.selections if selection.selection_set else ()
-            if len(path) == 1 or _requests(below, path[1:], fragments, set(seen)):
-                return True
-    return False
+    return any(
+        field.name.value == path[0]
+        and (len(path) == 1 or _requests(_below(field), path[1:], fragments, set(seen)))
+        for field in _fields(selections, fragments, seen)
+    )
 
 
 def _mentions(
@@ -92,19 +94,10 @@ def _mentions(
     fragments: Mapping[str, FragmentDefinitionNode],
     seen: set[str],
 ) -> bool:
-    for selection in selections:
-        inner = _expand(selection, fragments, seen)
-        if inner is not None:
-            if _mentions(inner, name, fragments, seen):
-                return True
-        elif isinstance(selection, FieldNode):
-            if selection.name.value == name:
-                return True
-            if selection.selection_set and _mentions(
-                selection.selection_set.selections, name, fragments, seen
-            ):
-                return True
-    return False
+    return any(
+        field.name.value == name or _mentions(_below(field), name, fragments, seen)
+        for field in _fields(selections, fragments, seen)
+    )
 
 
 _remembered: dict[tuple[int, ...], tuple[tuple[FieldNode, ...], Selected]] = {}

@@ -142,6 +142,27 @@ query Get($id: ID, $no: String) { coordination(id: $id, coordinationNo: $no) { .
 )
 
 
+def graphql_post_scope(
+    headers: list[tuple[bytes, bytes]], host: bytes = b"xhsz.test"
+) -> dict[str, Any]:
+    """The ASGI scope of a POST to ``/graphql`` with ``headers`` (and ``Host``), for driving the app
+    directly, below any HTTP client."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", host), *headers],
+        "client": ("203.0.113.7", 40000),
+        "server": (host.decode(), 80),
+    }
+
+
 class GraphQLFailure(AssertionError):
     """A GraphQL response that is not what the test needed; its message is the whole response."""
 

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.types import Message, Scope
 
 from api.observability import JsonFormatter
-from tests.support import Api, Factory, sample, valid_input
+from tests.support import Api, Factory, graphql_post_scope, sample, valid_input
 
 SAVE = "mutation($i: SaveCoordinationInput!) { saveCoordination(input: $i) { errors { code } } }"
 
@@ -201,25 +201,13 @@ async def test_only_the_graphiql_page_is_labelled_graphiql(
 
 
 def partial_request(content_type: str, part: bytes) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"xhsz.test"),
+    return graphql_post_scope(
+        [
             (b"content-type", content_type.encode()),
             (b"content-length", str(len(part) * 2).encode()),
             (b"graphql-require-preflight", b"1"),
-        ],
-        "client": ("203.0.113.7", 40000),
-        "server": ("xhsz.test", 80),
-    }
+        ]
+    )
 
 
 MULTIPART_START = (
