@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
-from api import graphiql, health, metrics
+from api import collector, graphiql, health, metrics
 from api.cors import CorsMiddleware
 from api.downloads import DownloadLinks, Downloads
 from api.graphql import GraphQLEndpoint
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        collector.tune_once()
         yield
         await hub.stop()
         await database.dispose()

@@ -244,48 +244,76 @@ class _Query:
         before: Position | None = None,
     ) -> None:
         start, end = (before, after) if backward else (after, before)
-        sqlite = session.get_bind().dialect.name == "sqlite"
+        self.shape, filtered, self.statements = _planned(
+            filter,
+            order,
+            backward,
+            customs=viewer.is_customs,
+            start_rank=start.rank if start else None,
+            end_rank=end.rank if end else None,
+            sqlite=session.get_bind().dialect.name == "sqlite",
+            fenced=order.field is not OrderField.SUBMITTED_AT and _is_short(filter),
+        )
         self.values = visibility_values(viewer)
-        prefixes = []
-        for name in PREFIXES:
-            given = getattr(filter, name)
-            if given and (prefix := given.strip().upper()):
-                prefixes.append(name)
-                self.values[f"{name}_from"], self.values[f"{name}_to"] = _prefix_range(prefix)
-        if filter.types:
-            self.values["types"] = sorted(filter.types, key=list(CoordinationType).index)
-        if filter.agreement_code:
-            self.values["agreement_code"] = filter.agreement_code.strip()
-        if filter.submitted_from:
-            self.values["submitted_from"] = _start_of_day(filter.submitted_from)
-        if filter.submitted_to:
-            self.values["submitted_to"] = _end_of_day(filter.submitted_to)
-        if filter.enterprise_uscc is not None:
-            self.values["enterprise_uscc"] = filter.enterprise_uscc.strip().upper()
+        self.values.update(filtered)
         for name, bound in (("start", start), ("end", end)):
             if bound is not None:
                 self.values[f"{name}_value"], self.values[f"{name}_id"] = bound.value, bound.id
                 self.values[f"{name}_rank"] = bound.rank
-        self.shape = _Shape(
-            customs=viewer.is_customs,
-            order=order,
-            backward=backward,
-            statuses=tuple(s for s in Status if s in _statuses(filter)),
-            prefixes=tuple(prefixes),
-            types=bool(filter.types),
-            agreement=bool(filter.agreement_code),
-            submitted_from=filter.submitted_from is not None,
-            submitted_to=filter.submitted_to is not None,
-            enterprise=filter.enterprise_uscc is not None,
-            start_rank=start.rank if start else None,
-            end_rank=end.rank if end else None,
-            search=sqlite and bool(prefixes),
-            fenced=order.field is not OrderField.SUBMITTED_AT and _is_short(filter),
-        )
-        self.statements = (_searched if self.shape.search else _statements)(self.shape)
 
     def params(self, limit: int) -> dict[str, Any]:
         return {**self.values, "limit": limit}
+
+
+@lru_cache(maxsize=1024)
+def _planned(
+    filter: Filter,
+    order: Order,
+    backward: bool,
+    *,
+    customs: bool,
+    start_rank: int | None,
+    end_rank: int | None,
+    sqlite: bool,
+    fenced: bool,
+) -> tuple[_Shape, dict[str, Any], "_Statements | None"]:
+    """A query's shape, the values its filter gives and its statements, worked out once per
+    filter and bounds' ranks (the caller copies the values before adding its own)."""
+    values: dict[str, Any] = {}
+    prefixes = []
+    for name in PREFIXES:
+        given = getattr(filter, name)
+        if given and (prefix := given.strip().upper()):
+            prefixes.append(name)
+            values[f"{name}_from"], values[f"{name}_to"] = _prefix_range(prefix)
+    if filter.types:
+        values["types"] = tuple(t for t in CoordinationType if t in filter.types)
+    if filter.agreement_code:
+        values["agreement_code"] = filter.agreement_code.strip()
+    if filter.submitted_from:
+        values["submitted_from"] = _start_of_day(filter.submitted_from)
+    if filter.submitted_to:
+        values["submitted_to"] = _end_of_day(filter.submitted_to)
+    if filter.enterprise_uscc is not None:
+        values["enterprise_uscc"] = filter.enterprise_uscc.strip().upper()
+    statuses = _statuses(filter)
+    shape = _Shape(
+        customs=customs,
+        order=order,
+        backward=backward,
+        statuses=tuple(s for s in Status if s in statuses),
+        prefixes=tuple(prefixes),
+        types=bool(filter.types),
+        agreement=bool(filter.agreement_code),
+        submitted_from=filter.submitted_from is not None,
+        submitted_to=filter.submitted_to is not None,
+        enterprise=filter.enterprise_uscc is not None,
+        start_rank=start_rank,
+        end_rank=end_rank,
+        search=sqlite and bool(prefixes),
+        fenced=fenced,
+    )
+    return shape, values, (_searched if shape.search else _statements)(shape)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ LOG_TAIL = 4000
 """How much of a server's log a failing test's report shows (its last characters)."""
 
 POOL_SIZE = "4"
-"""Each server's connection pool (per worker; as many again in overflow): several test suites
+"""Each server's connection pool (per worker): several test suites
 share one PostgreSQL server and its ``max_connections`` (100 by default), and a suite that held
 more failed others' requests with "too many clients" (masked as "Unexpected error.")."""
 
