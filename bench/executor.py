@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench.list import QUERY  # noqa: E402
 from db.models import AttachmentSlot, CoordinationType  # noqa: E402
 from db.status import Role, Status  # noqa: E402
-from schema import types  # noqa: E402
+from schema import details, types  # noqa: E402
 from schema.executor.strawberry import StrawberryCompiledExecutor  # noqa: E402
 from schema.listing import (  # noqa: E402
     CoordinationConnection,
@@ -133,7 +133,7 @@ def schemas(result: CoordinationConnection) -> dict[str, strawberry.Schema]:
     def schema(executor: Any) -> strawberry.Schema:
         return strawberry.Schema(
             query=Query,
-            types=[*types.OBJECT_TYPES.values(), types.Attachment],
+            types=[*types.OBJECT_TYPES.values(), details.Attachment],
             extensions=[lambda: ParserCache(maxsize=16), lambda: ValidationCache(maxsize=16)],
             execution_context_class=executor,
         )

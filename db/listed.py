@@ -2,12 +2,15 @@
 how: the page's rows, then its attachments and history when the query selects them, each in one
 statement whatever the page size. On PostgreSQL the statements run straight on asyncpg
 (``db.driver``); the page's own statement comes from ``db.listing``.
+
+``Listed`` is also the immutable record every GraphQL view of a request reads (``schema.types``):
+a request read another way (an ORM row) is copied into one (``snapshot``).
 """
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Select, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,17 +26,19 @@ from db.models import (
     StatusChange,
 )
 from db.queries import Details
+from db.records import AttachmentRecord, CoordinationRecord, StatusChangeRecord
 from db.status import Role, Status
 
+# Named tuples: a page builds some sixty of these, and a tuple is made in one call where a frozen
+# dataclass sets each field through ``object.__setattr__``.
 
-@dataclass(frozen=True, slots=True)
-class ListedEnterprise:
+
+class ListedEnterprise(NamedTuple):
     uscc: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ListedAttachment:
+class ListedAttachment(NamedTuple):
     id: int
     slot: AttachmentSlot
     file_name: str
@@ -42,9 +47,14 @@ class ListedAttachment:
     sha256: str
     created_at: dt.datetime
 
+    @classmethod
+    def of(cls, row: AttachmentRecord) -> "ListedAttachment":
+        return cls(
+            row.id, row.slot, row.file_name, row.content_type, row.size, row.sha256, row.created_at
+        )
 
-@dataclass(frozen=True, slots=True)
-class ListedChange:
+
+class ListedChange(NamedTuple):
     from_status: Status | None
     to_status: Status
     at: dt.datetime
@@ -52,9 +62,14 @@ class ListedChange:
     actor_role: Role
     remark: str | None
 
+    @classmethod
+    def of(cls, row: StatusChangeRecord) -> "ListedChange":
+        return cls(
+            row.from_status, row.to_status, row.at, row.actor_username, row.actor_role, row.remark
+        )
 
-@dataclass(frozen=True, slots=True)
-class Listed:
+
+class Listed(NamedTuple):
     """A request as the list reads it (a ``CoordinationRecord``, like an ORM row)."""
 
     id: int
@@ -82,6 +97,18 @@ class Listed:
     history: list[ListedChange]
 
 
+def snapshot(row: CoordinationRecord) -> Listed:
+    """An immutable copy of a request read another way (an ORM row with its details)."""
+    return Listed._make(
+        (
+            *(getattr(row, name) for name in Listed._fields[:-3]),
+            ListedEnterprise(row.enterprise.uscc, row.enterprise.name),
+            [ListedAttachment.of(file) for file in row.attachments],
+            [ListedChange.of(change) for change in row.history],
+        )
+    )
+
+
 async def rows(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
 ) -> list[Sequence[Any]]:
@@ -102,10 +129,10 @@ async def with_details(
     history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
     if ids and details.attachments:
         for file in await _related(session, ATTACHMENTS, ids):
-            attachments[file[0]].append(ListedAttachment(*file[1:]))
+            attachments[file[0]].append(ListedAttachment._make(file[1:]))
     if ids and details.history:
         for change in await _related(session, HISTORY, ids):
-            history[change[0]].append(ListedChange(*change[1:]))
+            history[change[0]].append(ListedChange._make(change[1:]))
     return [_listed(row, attachments[row[0]], history[row[0]]) for row in found]
 
 
@@ -123,9 +150,7 @@ def _listed(
     row: Sequence[Any], attachments: list[ListedAttachment], history: list[ListedChange]
 ) -> Listed:
     # ROW_COLUMNS are Listed's fields in order, then the enterprise's two.
-    enterprise = ListedEnterprise(row[-2], row[-1])
-    fields: tuple[Any, ...] = (*row[:-2], enterprise, attachments, history)
-    return Listed(*fields)
+    return Listed._make((*row[:-2], ListedEnterprise(row[-2], row[-1]), attachments, history))
 
 
 @dataclass(frozen=True)

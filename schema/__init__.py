@@ -17,7 +17,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from config.limits import QueryLimits
-from schema import types
+from schema import details, types
 from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
@@ -123,7 +123,7 @@ def build_schema(
             types.ApprovedExporterDeclarationRequest,
             types.RulingDeclarationRequest,
             types.CcpitCertificateRequest,
-            types.Attachment,
+            details.Attachment,
         ],
         extensions=extensions,
         scalar_overrides=SCALARS,

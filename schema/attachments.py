@@ -24,7 +24,7 @@ from db.errors import DomainError, ErrorCode
 from db.identity import Viewer
 from db.models import AttachmentSlot
 from db.status import Action, role_for
-from schema import ids, types
+from schema import details, ids, types
 from schema.context import Context
 from schema.coordinations import ExpectedVersion, coordination_pk
 from schema.messages import Outcome
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def attachment_pk(global_id: strawberry.ID) -> int:
-    pk = ids.decode_pk(global_id, frozenset({types.Attachment.__name__}))
+    pk = ids.decode_pk(global_id, frozenset({details.Attachment.__name__}))
     if pk is None:
         raise DomainError.of(ErrorCode.NOT_FOUND, ("attachmentId",))
     return pk
@@ -112,7 +112,7 @@ async def _upload(
         details=dataclasses.replace(details_below(info), attachments=True),
     )
     if not payload.errors and payload.coordination is not None:
-        payload.attachment = next(a for a in payload.coordination.attachments if a.slot is slot)
+        payload.attachment = types.attached(payload.coordination, slot)
         context.observation.upload_bytes += stored.size if stored else 0
     return payload
 

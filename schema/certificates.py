@@ -16,7 +16,7 @@ from strawberry.types import Info
 from db import certificates, models, queries
 from db.identity import Viewer
 from db.models import CertificateKind
-from schema import types
+from schema import basics, types
 from schema.context import BadUserInput, Context
 from schema.cursors import CertificateCursors
 from schema.listing import PageInfo
@@ -44,10 +44,10 @@ class Certificate:
         description="证书类型名称: the kind's name in the viewer's language (海关原产地证书 / "
         "Customs certificate of origin).",
     )
-    agreement: types.TradeAgreement = strawberry.field(
+    agreement: basics.TradeAgreement = strawberry.field(
         description="优惠贸易协定: the agreement it was issued under."
     )
-    import_country: types.Country = strawberry.field(
+    import_country: basics.Country = strawberry.field(
         description="进口国家/地区: the importing country it was issued for."
     )
     issued_on: dt.date = strawberry.field(description="签发日期: the day it was issued.")
@@ -77,8 +77,8 @@ class Certificate:
         return cls(
             certificate_no=row.certificate_no,
             kind=row.kind,
-            agreement=types.trade_agreement(row.agreement_code),
-            import_country=types.country(row.import_country_code),
+            agreement=basics.trade_agreement(row.agreement_code),
+            import_country=basics.country(row.import_country_code),
             issued_on=row.issued_on,
             export_declaration_nos=row.linked_declarations,
             language=language,

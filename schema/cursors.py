@@ -1,9 +1,11 @@
 """Page cursors: opaque, signed, and valid only for the query that made them.
 
-A cursor is base64url(MAC ‖ "rank|id|value"), the MAC an HMAC-SHA256 (truncated to 128 bits)
-over the query's fingerprint (its order and filter) and the position. A cursor edited by a
-client, or taken from another order or filter, fails the check and is refused as a whole; it
-never selects rows by itself, since the viewer's scope is applied to every page.
+A cursor is base64url(MAC ‖ "rank|id|value"), the MAC a keyed BLAKE2b of 128 bits over the
+position, keyed for the query (an HMAC-SHA256 of the query's fingerprint, its order and filter,
+under a key of the list's own). A cursor edited by a client, or taken from another order or
+filter, fails the check and is refused as a whole; it never selects rows by itself, since the
+viewer's scope is applied to every page. (BLAKE2b's keyed mode is a MAC in one call: a page signs
+twenty cursors, and an HMAC's copy, update and digest per cursor cost twice as much.)
 """
 
 import base64
@@ -18,6 +20,7 @@ from db import certificates
 from db.listing import Filter, Order, OrderField, Position
 
 MAC_BYTES = 16
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @cache
@@ -48,15 +51,14 @@ class _Signed:
     """base64url(MAC ‖ payload), the MAC keyed for one list and bound to one query."""
 
     def __init__(self, key: bytes, fingerprint: bytes) -> None:
-        self._mac = hmac.new(key, fingerprint, hashlib.sha256)
+        self._key = hmac.new(key, fingerprint, hashlib.sha256).digest()
 
     def _sign(self, payload: bytes) -> bytes:
-        mac = self._mac.copy()
-        mac.update(payload)
-        return mac.digest()[:MAC_BYTES]
+        return hashlib.blake2b(payload, key=self._key, digest_size=MAC_BYTES).digest()
 
     def _pack(self, payload: bytes) -> str:
-        return base64.urlsafe_b64encode(self._sign(payload) + payload).rstrip(b"=").decode("ascii")
+        packed = binascii.b2a_base64(self._sign(payload) + payload, newline=False)
+        return packed.translate(_URL_SAFE).rstrip(b"=").decode("ascii")
 
     def _unpack(self, cursor: str) -> str | None:
         """The payload of a cursor this query signed; None for anything else."""

@@ -8,10 +8,10 @@ from strawberry.types import Info
 
 from db import identity
 from db.errors import Problem
+from schema.basics import Viewer
 from schema.context import Context
 from schema.messages import Outcome
 from schema.payloads import UserError, user_errors
-from schema.types import Viewer
 
 
 @strawberry.type(description="登录结果: what login returns: a bearer token, or why not.")

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from db import queries
-from schema import ids, types
+from schema import basics, details, ids, types
 from schema.context import Context
 from schema.selections import details_below
 
@@ -22,7 +22,7 @@ class NodeQuery:
         self,
         info: Info[Context, None],
         id: Annotated[strawberry.ID, strawberry.argument(description="全局ID: the object's ID.")],
-    ) -> types.Node | None:
+    ) -> basics.Node | None:
         viewer = await info.context.require_viewer()
         decoded = ids.decode(id)
         if decoded is None:
@@ -30,21 +30,21 @@ class NodeQuery:
         type_name, pk = decoded
         presentation = info.context.presentation(viewer)
         if type_name in types.COORDINATION_TYPE_NAMES:
-            details = details_below(info)
+            wanted = details_below(info)
 
-            async def coordination(session: AsyncSession) -> types.Node | None:
+            async def coordination(session: AsyncSession) -> basics.Node | None:
                 row = await queries.get_coordination(
-                    session, viewer, coordination_id=pk, details=details
+                    session, viewer, coordination_id=pk, details=wanted
                 )
                 node = types.coordination(row, presentation) if row else None
                 return node if type(node).__name__ == type_name else None
 
             return await info.context.query(coordination)
-        if type_name == types.Attachment.__name__:
+        if type_name == details.Attachment.__name__:
 
-            async def attachment(session: AsyncSession) -> types.Node | None:
+            async def attachment(session: AsyncSession) -> basics.Node | None:
                 found = await queries.get_attachment(session, viewer, pk)
-                return types.attachment(found, presentation) if found else None
+                return details.attachment(found, presentation) if found else None
 
             return await info.context.query(attachment)
         return None

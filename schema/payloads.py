@@ -17,7 +17,7 @@ from db.errors import DomainError, ErrorCode, FieldPath, Problem
 from db.identity import Viewer
 from db.queries import Details
 from db.status import Role
-from schema import types
+from schema import details, types
 from schema.context import Context
 from schema.messages import Outcome, error_message
 from schema.selections import details_below
@@ -102,7 +102,7 @@ class RecordCustomsReceiptPayload(CoordinationPayload):
     description="上传结果: what uploadAttachment returns (message 上传成功 / 上传失败)."
 )
 class UploadAttachmentPayload(CoordinationPayload):
-    attachment: types.Attachment | None = strawberry.field(
+    attachment: details.Attachment | None = strawberry.field(
         default=None, description="附件: the uploaded file; null when refused."
     )
 

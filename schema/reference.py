@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from db import reference
-from schema import types
+from schema import basics
 from schema.context import Context
 from schema.paging import DEFAULT_FIRST, check_first
 
@@ -16,9 +16,9 @@ class ReferenceQuery:
     @strawberry.field(
         description="优惠贸易协定列表: China's preferential trade agreements for exports."
     )
-    async def trade_agreements(self, info: Info[Context, None]) -> list[types.TradeAgreement]:
+    async def trade_agreements(self, info: Info[Context, None]) -> list[basics.TradeAgreement]:
         await info.context.require_viewer()
-        return [types.trade_agreement(a.code) for a in reference.agreements()]
+        return [basics.trade_agreement(a.code) for a in reference.agreements()]
 
     @strawberry.field(
         description="国家/地区查询: countries by code or name (中文 or English), optionally only "
@@ -43,12 +43,12 @@ class ReferenceQuery:
         first: Annotated[
             int, strawberry.argument(description="前N条: at most this many, 1–100.")
         ] = DEFAULT_FIRST,
-    ) -> list[types.Country]:
+    ) -> list[basics.Country]:
         await info.context.require_viewer()
         found = reference.search_countries(
             search=search, agreement_code=agreement_code, limit=check_first(first)
         )
-        return [types.country(c.code) for c in found]
+        return [basics.country(c.code) for c in found]
 
     @strawberry.field(
         description="口岸查询: ports of a country (alpha-3) by UN/LOCODE or name, seaports first."
@@ -71,9 +71,9 @@ class ReferenceQuery:
         first: Annotated[
             int, strawberry.argument(description="前N条: at most this many, 1–100.")
         ] = DEFAULT_FIRST,
-    ) -> list[types.Port]:
+    ) -> list[basics.Port]:
         await info.context.require_viewer()
         found = reference.search_ports(
             country_code=country_code, search=search, limit=check_first(first)
         )
-        return [types.port(p.code) for p in found]
+        return [basics.port(p.code) for p in found]

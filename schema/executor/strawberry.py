@@ -7,7 +7,9 @@ Everything here is read from the definitions Strawberry attaches to the graphql-
   attribute by its Python name with the configured default resolver (``getattr``), when Strawberry
   built it as a basic field (``_get_basic_result``: no exception handler applies);
 - a sync resolver taking only ``self`` is called with the parent as ``self``, as
-  ``get_arguments``/``get_result`` do, when no extension or exception handler wraps it;
+  ``get_arguments``/``get_result`` do, when no extension or exception handler wraps it (its
+  function itself, without ``StrawberryResolver.__call__`` around it); one made by
+  ``attribute_resolver`` is its ``attrgetter``, which it only calls;
 - the ``is_type_of`` Strawberry generates ignores its info argument and, for an object that is
   not ``strawberry.cast``, depends only on the object's class (``isinstance`` against the type's
   and its interfaces' classes): it is asked once per class;
@@ -75,7 +77,11 @@ class StrawberryCompiledExecutor(CompiledExecution, StrawberryGraphQLCoreExecuti
             or self._has_exception_handlers(field)
         ):
             return None
-        return resolver
+        function = resolver.wrapped_func
+        if not callable(function):
+            return resolver  # (which raises Strawberry's error for it)
+        found: Callable[[Any], Any] | None = getattr(function, _GETTER, None)
+        return found or function
 
     def plain_is_type_of(self, type_: GraphQLObjectType) -> Callable[[Any], bool] | None:
         check = type_.is_type_of
@@ -146,6 +152,23 @@ class StrawberryCompiledExecutor(CompiledExecution, StrawberryGraphQLCoreExecuti
             None,
         )
         return handlers is None or bool(handlers(field))
+
+
+_GETTER = "__xhsz_attribute_getter__"
+
+
+def attribute_resolver(path: str) -> Callable[[Any], Any]:
+    """A resolver for a field that is its parent's attribute ``path`` (dotted, as
+    ``operator.attrgetter`` reads it): a plan reads it with the ``attrgetter``, no Python call per
+    value."""
+    getter = attrgetter(path)
+
+    def resolve(self: Any) -> Any:
+        return getter(self)
+
+    resolve.__name__ = resolve.__qualname__ = "read_" + path.replace(".", "_")
+    setattr(resolve, _GETTER, getter)
+    return resolve
 
 
 def _exact(type_: GraphQLObjectType) -> StrawberryObjectDefinition | None:
