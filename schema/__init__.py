@@ -22,6 +22,7 @@ from schema.attachments import AttachmentMutation
 from schema.certificates import CertificateQuery
 from schema.coordinations import CoordinationMutation, CoordinationQuery
 from schema.errors import log, request_id_of, without_suggestion
+from schema.executor import strawberry_resolvers
 from schema.executor.strawberry import StrawberryCompiledExecutor
 from schema.form import FormQuery
 from schema.guard import QueryChecks, QueryGuard
@@ -109,7 +110,8 @@ def build_schema(
 ) -> Schema:
     """The schema; ``introspection=False`` refuses ``__schema``/``__type`` and hides suggestions,
     ``max_batch_operations`` > 1 accepts JSON arrays of that many operations, ``compiled=False``
-    completes every result with graphql-core alone (``schema/executor``)."""
+    completes every result with graphql-core alone and calls every resolver through Strawberry's
+    own wrapper (``schema/executor``)."""
     checks = QueryChecks(limits or QueryLimits(), cache_size=CACHE_SIZE)
     extensions: list[Any] = [lambda: QueryGuard(checks), OperationLabel, OverWebSocket]
     if not introspection:
@@ -135,6 +137,8 @@ def build_schema(
             ),
         ),
     )
+    if compiled:
+        strawberry_resolvers.install(schema._schema, schema.schema_converter)
     schema.prepared = checks.prepared
     schema.run_prepared = PreparedExecution(
         schema=schema._schema,

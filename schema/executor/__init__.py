@@ -8,7 +8,8 @@ from graphql-core's own field collection (``compiler.py``), and hands anything i
 back to graphql-core (``executor.py``). Errors, paths and key order are graphql-core's (``run.py``).
 
 Generic graphql-core machinery; what is plain data in a Strawberry schema is decided in
-``strawberry.py``, the only module that knows Strawberry.
+``strawberry.py``, and ``strawberry_resolvers.py`` calls Strawberry resolvers without the
+per-call generality of Strawberry's wrapper: the only modules that know Strawberry.
 """
 
 from schema.executor.executor import PLAN_CACHE_SIZE, CompiledExecution, plan_counts

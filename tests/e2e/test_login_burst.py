@@ -64,9 +64,10 @@ def two_workers(settings: Settings, tmp_path: Path, scenario: Scenario) -> Itera
         "XHSZ_SECRET_KEY": settings.secret_key,
         "XHSZ_STORAGE_DIR": str(settings.storage_dir),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-        # Room for the whole burst in either worker: a request waiting for a pool connection
-        # would not be waiting in the database, where the gated test watches for it.
-        "XHSZ_DATABASE_POOL_SIZE": str(BURST),
+        # Room for the whole burst and the right password in either worker: a request waiting
+        # for a pool connection would not be waiting in the database, where the gated test
+        # watches for it.
+        "XHSZ_DATABASE_POOL_SIZE": str(BURST + 1),
         **scenario.environment,
     }
     with xhsz_serve(environment, workers=2) as server:
