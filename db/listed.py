@@ -8,12 +8,14 @@ a request read another way (an ORM row) is copied into one (``snapshot``).
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import driver
@@ -109,31 +111,70 @@ def snapshot(row: CoordinationRecord) -> Listed:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The page's rows (``ROW_COLUMNS``), each with its attachments in one more column when
+    ``attached`` (on the driver: the page and its files in one statement)."""
+
+    found: Sequence[Sequence[Any]]
+    attached: bool
+
+    def first(self, limit: int) -> "Rows":
+        return Rows(self.found[:limit], self.attached)
+
+
 async def rows(
-    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]
-) -> list[Sequence[Any]]:
-    """The page's rows (``ROW_COLUMNS``), on the driver where there is one."""
+    session: AsyncSession, statement: Select[Any], values: Mapping[str, Any], details: Details
+) -> Rows:
+    """The page's rows, on the driver where there is one, with their attachments if wanted."""
+    if details.attachments:
+        found = await driver.run(session, _attached(statement), values)
+        if found is not None:
+            return Rows(found, attached=True)
     found = await driver.run(session, statement, values)
-    if found is not None:
-        return list(found)
-    connection = await session.connection()
-    return list((await connection.execute(statement, dict(values))).all())
+    if found is None:
+        connection = await session.connection()
+        found = list((await connection.execute(statement, dict(values))).all())
+    return Rows(found, attached=False)
 
 
-async def with_details(
-    session: AsyncSession, found: Sequence[Sequence[Any]], details: Details
-) -> list[Listed]:
+async def with_details(session: AsyncSession, found: Rows, details: Details) -> list[Listed]:
     """The rows as records, with their attachments and history if ``details`` asks for them."""
-    ids = [row[0] for row in found]
+    ids = [row[0] for row in found.found]
     attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
     history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
-    if ids and details.attachments:
+    if found.attached:
+        convert = _attachment_row(session.get_bind().dialect)
+        for row in found.found:
+            attachments[row[0]] = [ListedAttachment._make(convert(file)) for file in row[-1] or ()]
+    elif ids and details.attachments:
         for file in await _related(session, ATTACHMENTS, ids):
             attachments[file[0]].append(ListedAttachment._make(file[1:]))
     if ids and details.history:
         for change in await _related(session, HISTORY, ids):
             history[change[0]].append(ListedChange._make(change[1:]))
-    return [_listed(row, attachments[row[0]], history[row[0]]) for row in found]
+    width = len(ROW_COLUMNS)
+    return [_listed(row[:width], attachments[row[0]], history[row[0]]) for row in found.found]
+
+
+@lru_cache(maxsize=256)
+def _attached(page: Select[Any]) -> Select[Any]:
+    """``page`` with each row's attachments, in id order, as an array of records (PostgreSQL
+    builds them from the attachments' index; asyncpg reads them as tuples): one statement, one
+    round trip, where two were (once per page statement: the driver compiles it once)."""
+    files = (
+        select(func.array_agg(aggregate_order_by(func.row(*ATTACHMENT_COLUMNS), Attachment.id)))
+        .where(Attachment.coordination_id == Coordination.id)
+        .scalar_subquery()
+    )
+    return page.add_columns(files.label("attachments"))
+
+
+@lru_cache(maxsize=8)
+def _attachment_row(dialect: Dialect) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """An attachment record's values as SQLAlchemy's types give them (the slot's enum, the time
+    as UTC), as the separate statement's rows have them."""
+    return driver.row_converter([column.type for column in ATTACHMENT_COLUMNS], dialect)
 
 
 async def _related(session: AsyncSession, related: "_Related", ids: list[int]) -> Sequence[Any]:
@@ -170,19 +211,18 @@ def _related_statements(columns: Sequence[Any], request: Any, order: Any) -> _Re
     )
 
 
-ATTACHMENTS = _related_statements(
-    (
-        Attachment.coordination_id,
-        Attachment.id,
-        Attachment.slot,
-        Attachment.file_name,
-        Attachment.content_type,
-        Attachment.size,
-        Attachment.sha256,
-        Attachment.created_at,
-    ),
-    Attachment.coordination_id,
+ATTACHMENT_COLUMNS = (
     Attachment.id,
+    Attachment.slot,
+    Attachment.file_name,
+    Attachment.content_type,
+    Attachment.size,
+    Attachment.sha256,
+    Attachment.created_at,
+)
+"""``ListedAttachment``'s fields, in order."""
+ATTACHMENTS = _related_statements(
+    (Attachment.coordination_id, *ATTACHMENT_COLUMNS), Attachment.coordination_id, Attachment.id
 )
 HISTORY = _related_statements(
     (

@@ -162,9 +162,9 @@ async def page(
     query = _Query(viewer, filter, order, backward, after=after, before=before, session=session)
     if query.statements is None:
         return Page([], has_more=False)
-    found = await listed.rows(session, query.statements.page, query.params(limit + 1))
-    has_more = len(found) > limit
-    result = await listed.with_details(session, found[:limit], details)
+    found = await listed.rows(session, query.statements.page, query.params(limit + 1), details)
+    has_more = len(found.found) > limit
+    result = await listed.with_details(session, found.first(limit), details)
     if backward:
         result.reverse()
     return Page(result, has_more)
