@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -42,14 +42,21 @@ async def find_owned(
     if key in session.info:
         known: Certificate | None = session.info[key]
         return known
-    found = await session.execute(
-        select(Certificate)
-        .where(Certificate.certificate_no == number, Certificate.enterprise_uscc == enterprise_uscc)
-        # One statement (a join), not two: the certificate's few declarations come with it.
-        .options(joinedload(Certificate.export_declarations))
-    )
+    found = await session.execute(OWNED, {"number": number, "uscc": enterprise_uscc})
     certificate = session.info[key] = found.unique().scalar_one_or_none()
     return certificate
+
+
+OWNED = (
+    select(Certificate)
+    .where(
+        Certificate.certificate_no == bindparam("number"),
+        Certificate.enterprise_uscc == bindparam("uscc"),
+    )
+    # One statement (a join), not two: the certificate's few declarations come with it.
+    .options(joinedload(Certificate.export_declarations))
+)
+"""Built once: building and keying it for SQLAlchemy's statement cache cost more than running it."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@
 """
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import events
@@ -58,28 +59,54 @@ async def guarded_update(
     ``announcing``: the change's event, whose version the guard fixes (``version`` + 1). On
     PostgreSQL its ``NOTIFY`` rides in the statement itself (``RETURNING`` runs only for the row
     changed): a round trip less than announcing it after."""
-    guards = [Coordination.id == row.id, Coordination.status == row.status]
-    if version is not None:
-        guards.append(Coordination.version == version)
     riding = announcing is not None and events.rides_along(session)
-    returned: list[Any] = [Coordination.version]
     if announcing is not None:
         assert version is not None, "an announced change's version is fixed by its guard"
         assert announcing.version == version + 1, "the event carries the version it produces"
-        if riding:
-            returned.append(events.notification(announcing))
-    produced = await session.scalar(
-        update(Coordination)
-        .where(*guards)
-        .values(**values, version=Coordination.version + 1)
-        .returning(*returned)
-        .execution_options(synchronize_session=False)
-    )
+    statement = _guarded(tuple(values), version is not None, riding)
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters.update(guard_id=row.id, guard_status=row.status)
+    if version is not None:
+        parameters["guard_version"] = version
+    if riding:
+        assert announcing is not None
+        parameters[events.NOTIFICATION] = announcing.encode()
+    produced = await session.scalar(statement, parameters)
     if produced is None:
         raise DomainError.of(ErrorCode.VERSION_CONFLICT, ("expectedVersion",))
     if announcing is not None and not riding:
         await events.announce(session, announcing)
     return int(produced)
+
+
+@lru_cache(maxsize=256)
+def _guarded(columns: tuple[str, ...], versioned: bool, riding: bool) -> Update:
+    """``guarded_update``'s statement, built once per shape (building and keying it for
+    SQLAlchemy's statement cache cost more than running it); the values are parameters:
+    ``new_<column>``, ``guard_id``, ``guard_status``, ``guard_version`` and, when riding, the
+    event's notification."""
+    table = Coordination.__table__.c
+    guards = [
+        Coordination.id == bindparam("guard_id"),
+        Coordination.status == bindparam("guard_status", type_=table.status.type),
+    ]
+    if versioned:
+        guards.append(Coordination.version == bindparam("guard_version"))
+    returned: list[Any] = [Coordination.version]
+    if riding:
+        returned.append(events.NOTIFY)
+    return (
+        update(Coordination)
+        .where(*guards)
+        .values(
+            {
+                **{name: bindparam(f"new_{name}", type_=table[name].type) for name in columns},
+                "version": Coordination.version + 1,
+            }
+        )
+        .returning(*returned)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def announce(

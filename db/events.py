@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.status import Status
@@ -95,7 +95,7 @@ class Event:
 async def announce(session: AsyncSession, event: Event) -> None:
     """Announce ``event`` when (and only if) the session's transaction commits."""
     if rides_along(session):
-        await session.execute(select(notification(event)))
+        await session.execute(_NOTIFYING, {NOTIFICATION: event.encode()})
     else:
         session.info.setdefault(PENDING, []).append(event)
 
@@ -105,9 +105,12 @@ def rides_along(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def notification(event: Event) -> ColumnElement[Any]:
-    """``pg_notify`` of ``event``, for a statement of the transaction that announces it."""
-    return func.pg_notify(CHANNEL, event.encode())
+NOTIFICATION = "notification"
+NOTIFY: ColumnElement[Any] = func.pg_notify(CHANNEL, bindparam(NOTIFICATION, type_=String))
+"""``pg_notify`` of an event, for a statement of the transaction that announces it: the event,
+encoded, is its parameter ``NOTIFICATION``. (Statements are built once: building and keying one
+for SQLAlchemy's statement cache cost more than running it.)"""
+_NOTIFYING = select(NOTIFY)
 
 
 Receiver = Callable[[Event], None]

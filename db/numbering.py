@@ -5,7 +5,9 @@ unique across every worker and process; a rolled-back save gives its number back
 """
 
 import datetime as dt
+from functools import cache
 
+from sqlalchemy import Insert, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,15 +20,23 @@ SEQUENCE_DIGITS = 8
 
 async def next_coordination_no(session: AsyncSession, now: dt.datetime) -> str:
     day = china_date(now).strftime("%Y%m%d")
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
+    statement = _increment(session.get_bind().dialect.name)
+    sequence = (await session.execute(statement, {"day": day})).scalar_one()
+    return f"{PREFIX}{day}{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+@cache
+def _increment(dialect_name: str) -> Insert:
+    """The day's counter, incremented (made at 1): built once (building and keying it for
+    SQLAlchemy's statement cache cost more than running it)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Insert = (
         dialect.insert(CoordinationCounter)
-        .values(day=day, last_value=1)
+        .values(day=bindparam("day"), last_value=1)
         .on_conflict_do_update(
             index_elements=[CoordinationCounter.day],
             set_={"last_value": CoordinationCounter.last_value + 1},
         )
         .returning(CoordinationCounter.last_value)
     )
-    sequence = (await session.execute(statement)).scalar_one()
-    return f"{PREFIX}{day}{sequence:0{SEQUENCE_DIGITS}d}"
+    return statement

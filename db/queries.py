@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from db.identity import Viewer
 from db.models import Attachment, Coordination, Enterprise
+from db.status import Role
 
 VIEWER_ENTERPRISE = "viewer_enterprise_id"
 
@@ -98,13 +100,27 @@ async def get_coordination(
     details: Details = Details(),
 ) -> Coordination | None:
     """One request with its details, or None when it is missing or not the viewer's to see."""
-    statement = select(Coordination).where(visible_to(viewer))
+    values = visibility_values(viewer)
     if coordination_id is not None:
-        statement = statement.where(Coordination.id == coordination_id)
+        values["coordination_id"] = coordination_id
     if coordination_no is not None:
-        statement = statement.where(Coordination.coordination_no == coordination_no.strip().upper())
-    row = await session.scalar(with_details(statement, details))
+        values["coordination_no"] = coordination_no.strip().upper()
+    statement = _one(viewer.role, coordination_id is not None, coordination_no is not None, details)
+    row = await session.scalar(statement, values)
     return None if row is None else _leave_empty(row, details)
+
+
+@lru_cache(maxsize=64)
+def _one(role: Role, by_id: bool, by_no: bool, details: Details) -> Select[Coordination]:
+    """``get_coordination``'s statement, built once per shape (building and keying it for
+    SQLAlchemy's statement cache cost more than running it: a tenth of a save's CPU)."""
+    scope, _values = visibility(Viewer(user_id=0, username="", role=role))
+    statement = select(Coordination).where(scope)
+    if by_id:
+        statement = statement.where(Coordination.id == bindparam("coordination_id"))
+    if by_no:
+        statement = statement.where(Coordination.coordination_no == bindparam("coordination_no"))
+    return with_details(statement, details)
 
 
 async def get_for_delivery(session: AsyncSession, coordination_id: int) -> Coordination | None:
