@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Select, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Select, any_, bindparam, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from db import driver
 from db.models import (
@@ -167,7 +168,8 @@ def _attached(page: Select[Any]) -> Select[Any]:
         .where(Attachment.coordination_id == Coordination.id)
         .scalar_subquery()
     )
-    return page.add_columns(files.label("attachments"))
+    # (Typeless: the records are converted here, and an ARRAY's processor would copy each list.)
+    return page.add_columns(type_coerce(files, NullType()).label("attachments"))
 
 
 @lru_cache(maxsize=8)
