@@ -61,7 +61,7 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled | None:
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None
     names = tuple(compiled.positiontup)
-    results = tuple(_result_converter(column.type, dialect) for column in compiled._result_columns)
+    results = tuple(result_converter(column.type, dialect) for column in compiled._result_columns)
     return _Compiled(
         sql=compiled.string,
         names=names,
@@ -75,29 +75,7 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> _Compiled | None:
     )
 
 
-def row_converter(
-    types: Sequence[TypeEngine[Any]], dialect: Dialect
-) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """A driver row of values of ``types`` as SQLAlchemy would give them (its result converters,
-    for the columns that have one)."""
-    converting = tuple(
-        (index, convert)
-        for index, convert in enumerate(_result_converter(type_, dialect) for type_ in types)
-        if convert is not None
-    )
-
-    def convert(record: Sequence[Any]) -> tuple[Any, ...]:
-        values = list(record)
-        for index, converter in converting:
-            value = values[index]
-            if value is not None:
-                values[index] = converter(value)
-        return tuple(values)
-
-    return convert
-
-
-def _result_converter(type_: TypeEngine[Any], dialect: Dialect) -> Converter:
+def result_converter(type_: TypeEngine[Any], dialect: Dialect) -> Converter:
     """The type's result processor, or a quicker equal for the hot columns: a stored enum's
     member by a dict lookup (SQLAlchemy's processor does the same lookup behind two calls; an
     unknown value is a ``KeyError``, its ``LookupError``), a stored time by ``as_utc``."""

@@ -145,17 +145,16 @@ async def with_details(session: AsyncSession, found: Rows, details: Details) -> 
     attachments: dict[int, list[ListedAttachment]] = {pk: [] for pk in ids}
     history: dict[int, list[ListedChange]] = {pk: [] for pk in ids}
     if found.attached:
-        convert = _attachment_row(session.get_bind().dialect)
+        attachment = _attachment_of(session.get_bind().dialect)
         for row in found.found:
-            attachments[row[0]] = [ListedAttachment._make(convert(file)) for file in row[-1] or ()]
+            attachments[row[0]] = [attachment(file) for file in row[-1] or ()]
     elif ids and details.attachments:
         for file in await _related(session, ATTACHMENTS, ids):
             attachments[file[0]].append(ListedAttachment._make(file[1:]))
     if ids and details.history:
         for change in await _related(session, HISTORY, ids):
             history[change[0]].append(ListedChange._make(change[1:]))
-    width = len(ROW_COLUMNS)
-    return [_listed(row[:width], attachments[row[0]], history[row[0]]) for row in found.found]
+    return [_listed(row, attachments[row[0]], history[row[0]]) for row in found.found]
 
 
 @lru_cache(maxsize=256)
@@ -173,10 +172,24 @@ def _attached(page: Select[Any]) -> Select[Any]:
 
 
 @lru_cache(maxsize=8)
-def _attachment_row(dialect: Dialect) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """An attachment record's values as SQLAlchemy's types give them (the slot's enum, the time
-    as UTC), as the separate statement's rows have them."""
-    return driver.row_converter([column.type for column in ATTACHMENT_COLUMNS], dialect)
+def _attachment_of(dialect: Dialect) -> Callable[[Sequence[Any]], ListedAttachment]:
+    """An attachment's record from the page's array (``ATTACHMENT_COLUMNS``' values) as the
+    separate statement's rows give it: the slot and the time through their columns' own
+    converters (both columns are NOT NULL)."""
+    slot = driver.result_converter(Attachment.slot.type, dialect) or _same
+    when = driver.result_converter(Attachment.created_at.type, dialect) or _same
+    new = tuple.__new__
+
+    def attachment(file: Sequence[Any]) -> ListedAttachment:
+        id, stored_slot, file_name, content_type, size, sha256, created_at = file
+        values = (id, slot(stored_slot), file_name, content_type, size, sha256, when(created_at))
+        return new(ListedAttachment, values)
+
+    return attachment
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 async def _related(session: AsyncSession, related: "_Related", ids: list[int]) -> Sequence[Any]:
@@ -192,8 +205,10 @@ async def _related(session: AsyncSession, related: "_Related", ids: list[int]) -
 def _listed(
     row: Sequence[Any], attachments: list[ListedAttachment], history: list[ListedChange]
 ) -> Listed:
-    # ROW_COLUMNS are Listed's fields in order, then the enterprise's two.
-    return Listed._make((*row[:-2], ListedEnterprise(row[-2], row[-1]), attachments, history))
+    # ROW_COLUMNS are Listed's fields in order, then the enterprise's two (then, it may be, the
+    # attachments' array).
+    enterprise = ListedEnterprise(row[_USCC], row[_NAME])
+    return _new(Listed, (*row[:_USCC], enterprise, attachments, history))
 
 
 @dataclass(frozen=True)
@@ -263,3 +278,5 @@ ROW_COLUMNS = (
     Enterprise.uscc,
     Enterprise.name.label("enterprise_name"),
 )
+_USCC, _NAME = len(ROW_COLUMNS) - 2, len(ROW_COLUMNS) - 1
+_new = tuple.__new__
