@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from asyncpg.exceptions import ConnectionDoesNotExistError
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, Select, String
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
@@ -122,6 +122,15 @@ async def run(
         assert found is not None, "the same session, the same driver"
         records = await _fetch(found, compiled, arguments)
     return [compiled.row(record) for record in records]
+
+
+async def scalar(session: AsyncSession, statement: Select[Any], values: Mapping[str, Any]) -> Any:
+    """The first value of the first row (None for no row), on the driver where there is one."""
+    found = await run(session, statement, values)
+    if found is None:
+        connection = await session.connection()
+        return await connection.scalar(statement, dict(values))
+    return found[0][0] if found else None
 
 
 # What a statement raises when its connection is gone (asyncpg's, or the socket's own).

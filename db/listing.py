@@ -67,7 +67,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
-from db import listed
+from db import driver, listed
 from db.clock import CHINA_STANDARD_TIME
 from db.identity import Viewer
 from db.models import (
@@ -184,15 +184,14 @@ async def exists_beyond(
     query = _Query(viewer, filter, order, backward, session=session, **bounds)
     if query.statements is None:
         return False
-    connection = await session.connection()
-    return await connection.scalar(query.statements.exists, query.params(1)) is not None
+    return await driver.scalar(session, query.statements.exists, query.params(1)) is not None
 
 
 async def count(session: AsyncSession, viewer: Viewer, *, filter: Filter) -> int:
     """How many rows the filter selects, whatever the page."""
     query = _Query(viewer, filter, Order(), backward=False, session=session)
-    connection = await session.connection()
-    return int(await connection.scalar(_count_statement(query.shape), query.params(0)) or 0)
+    found = await driver.scalar(session, _count_statement(query.shape), query.params(0))
+    return int(found or 0)
 
 
 PREFIXES = ("coordination_no", "certificate_no", "export_declaration_no")
