@@ -14,11 +14,13 @@ for; use this to see which change moves them.
 import argparse
 import asyncio
 import cProfile
+import itertools
 import pstats
 import secrets
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,22 +73,31 @@ async def call(app: Any, scope: dict[str, Any], body: bytes) -> bytes:
     return b"".join(chunks)
 
 
+RECEIPT = """
+mutation Receipt($input: RecordCustomsReceiptInput!) {
+  recordCustomsReceipt(input: $input) {
+    coordination { ... on Coordination { id coordinationNo status version } }
+    message errors { field code message }
+  }
+}
+"""
+WARM_UP = 200
+
+
 async def run(options: argparse.Namespace) -> None:
     settings = Settings(database_url=options.database_url, secret_key=secrets.token_urlsafe(48))
-    token = await demo_token(settings)
-    if options.save:
-        body = orjson.dumps({"query": SAVE_MUTATION, "variables": {"input": SAVE_INPUT}})
-    else:
-        query = TOTAL_QUERY if options.total else QUERY
-        body = orjson.dumps({"query": query, "variables": {"filter": {"status": TWO_STATUSES}}})
+    needed = WARM_UP + 1 + options.rounds * options.requests
+    token, bodies = await workload(settings, options, needed)
     app = create_app(settings)
     scope = scope_of(token)
     async with app.router.lifespan_context(app):
-        answer = orjson.loads(await call(app, scope, body))
+        answer = orjson.loads(await call(app, scope, next(bodies)))
         if answer.get("errors") or not any(answer["data"].values()):
             raise SystemExit(f"unexpected answer: {answer}")
-        for _ in range(200):  # warm the caches and the pool
-            await call(app, scope, body)
+        if any(payload.get("errors") for payload in answer["data"].values()):
+            raise SystemExit(f"refused: {answer}")
+        for _ in range(WARM_UP):  # warm the caches and the pool
+            await call(app, scope, next(bodies))
         profiler = cProfile.Profile() if options.profile else None
         figures = []
         for _ in range(options.rounds):
@@ -94,12 +105,12 @@ async def run(options: argparse.Namespace) -> None:
             if profiler:
                 profiler.enable()
             for _ in range(options.requests):
-                await call(app, scope, body)
+                await call(app, scope, next(bodies))
             if profiler:
                 profiler.disable()
             figures.append((time.process_time() - started) * 1000 / options.requests)
     print(
-        f"in-process {'save' if options.save else 'total' if options.total else 'first'}: "
+        f"in-process {scenario_of(options)}: "
         f"min {min(figures):.3f}, median {statistics.median(figures):.3f} ms CPU/request "
         f"({options.rounds} rounds of {options.requests}; the least disturbed round is the min)"
     )
@@ -111,12 +122,61 @@ async def run(options: argparse.Namespace) -> None:
         stats.sort_stats("cumulative").print_stats(options.profile)
 
 
-async def demo_token(settings: Settings) -> str:
+def accepting(coordination_no: str) -> dict[str, str]:
+    return {"coordinationNo": coordination_no, "outcome": "ACCEPTED"}
+
+
+def scenario_of(options: argparse.Namespace) -> str:
+    return next((name for name in ("save", "receipt", "total") if getattr(options, name)), "first")
+
+
+async def workload(
+    settings: Settings, options: argparse.Namespace, needed: int
+) -> tuple[str, Iterator[bytes]]:
+    """The token to send and the request bodies, one per request (a receipt accepts a different
+    pending request of the demo data each time: run it on a freshly seeded database)."""
+    scenario = scenario_of(options)
+    user = "customs" if scenario == "receipt" else "demo"
     app = create_app(settings)
     async with app.state.database.reader() as session:
-        user_id = await session.scalar(text("SELECT id FROM users WHERE username = 'demo'"))
+        user_id = await session.scalar(
+            text("SELECT id FROM users WHERE username = :user"), {"user": user}
+        )
+        pending = (
+            list(
+                await session.scalars(
+                    text(
+                        "SELECT coordination_no FROM coordinations"
+                        " WHERE status = 'PENDING' AND deleted_at IS NULL"
+                        " ORDER BY id LIMIT :needed"
+                    ),
+                    {"needed": needed},
+                )
+            )
+            if scenario == "receipt"
+            else []
+        )
     await app.state.database.dispose()
-    return token_for(settings, user_id)
+    if scenario == "receipt":
+        if len(pending) < needed:
+            raise SystemExit(f"{needed} pending requests needed, {len(pending)} left: seed anew")
+        bodies = (
+            orjson.dumps(
+                {
+                    "query": RECEIPT,
+                    "variables": {"input": {"coordinationNo": no, "outcome": "ACCEPTED"}},
+                }
+            )
+            for no in pending
+        )
+    elif scenario == "save":
+        body = orjson.dumps({"query": SAVE_MUTATION, "variables": {"input": SAVE_INPUT}})
+        bodies = itertools.repeat(body)
+    else:
+        query = TOTAL_QUERY if scenario == "total" else QUERY
+        body = orjson.dumps({"query": query, "variables": {"filter": {"status": TWO_STATUSES}}})
+        bodies = itertools.repeat(body)
+    return token_for(settings, user_id), bodies
 
 
 def main() -> None:
@@ -126,6 +186,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--total", action="store_true", help="the page with totalCount")
     parser.add_argument("--save", action="store_true", help="saves (each creates a draft)")
+    parser.add_argument(
+        "--receipt", action="store_true", help="customs receipts (each accepts a pending request)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N")
     asyncio.run(run(parser.parse_args()))
 
