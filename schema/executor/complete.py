@@ -1,4 +1,5 @@
-"""Compiled ``complete_value``: one closure per type and place in the document.
+"""Compiled ``complete_value``: one function per type and place in the document (a closure; for
+an object, source written for its fields and compiled).
 
 Each factory returns what graphql-core's ``Executor.complete_value`` does for its kind of type, step
 for step and in the same order (exception results raised, nulls, non-null checks, lists item by
