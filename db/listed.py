@@ -127,8 +127,9 @@ class Rows:
 async def rows(
     session: AsyncSession, statement: Select[Any], values: Mapping[str, Any], details: Details
 ) -> Rows:
-    """The page's rows, on the driver where there is one, with their attachments if wanted."""
-    if details.attachments:
+    """The page's rows, on the driver where there is one, with their attachments if wanted (in
+    the page's own statement on PostgreSQL)."""
+    if details.attachments and session.get_bind().dialect.name == "postgresql":
         found = await driver.run(session, _attached(statement), values)
         if found is not None:
             return Rows(found, attached=True)

@@ -5,12 +5,15 @@ Reference objects are immutable, so each is built once per process and shared by
 """
 
 from functools import cache
+from typing import TypeVar
 
 import strawberry
 
 from db import reference
 from db.identity import Viewer as ViewerData
 from db.status import Role
+
+T = TypeVar("T")
 
 
 @strawberry.interface(description="节点: an object with a globally unique ID (Relay).")
@@ -109,23 +112,21 @@ class Viewer:
 
 @cache
 def trade_agreement(code: str) -> TradeAgreement:
-    found = reference.agreement(code)
-    if found is None:
-        raise LookupError(f"unknown agreement {code!r} in stored data")
-    return TradeAgreement.of(found)
+    return TradeAgreement.of(_stored(reference.agreement(code), "agreement", code))
 
 
 @cache
 def country(code: str) -> Country:
-    found = reference.country(code)
-    if found is None:
-        raise LookupError(f"unknown country {code!r} in stored data")
-    return Country.of(found)
+    return Country.of(_stored(reference.country(code), "country", code))
 
 
 @cache
 def port(code: str) -> Port:
-    found = reference.port(code)
+    return Port.of(_stored(reference.port(code), "port", code))
+
+
+def _stored(found: T | None, what: str, code: str) -> T:
+    """A reference entry a stored row names, which must exist."""
     if found is None:
-        raise LookupError(f"unknown port {code!r} in stored data")
-    return Port.of(found)
+        raise LookupError(f"unknown {what} {code!r} in stored data")
+    return found
